@@ -1,0 +1,281 @@
+#!/usr/bin/env python3
+"""Peer benchmark: Python 3 multiprocessing primitives.
+
+Prints exactly one JSON object on stdout; progress goes to stderr.
+Every value is the median over >= RUNS samples (process start/join: median
+over N individual processes).  Sized to finish in well under ~40 s on 2 cores.
+
+Usage: python3 mp_bench.py [--scale S]   (S multiplies item counts; default 1)
+"""
+import json
+import multiprocessing as mp
+import os
+import statistics
+import sys
+import time
+
+RUNS = 5
+SCALE = 1.0
+
+
+_T0 = time.perf_counter()
+
+
+def log(msg):
+    print(f"[python +{time.perf_counter() - _T0:5.1f}s] {msg}", file=sys.stderr, flush=True)
+
+
+def n(x):
+    return max(1, int(x * SCALE))
+
+
+def now():
+    return time.perf_counter()
+
+
+# ---------------------------------------------------------------- targets --
+# Module-level so the spawn/forkserver contexts can pickle them.
+
+def noop():
+    pass
+
+
+def tiny(x):
+    return x
+
+
+def queue_producer(q, go, count):
+    go.wait()
+    put = q.put
+    for i in range(count):
+        put(i)
+    put(None)
+
+
+def pipe_producer(conn, go, count):
+    go.wait()
+    send = conn.send
+    for i in range(count):
+        send(i)
+    send(None)
+    conn.close()
+
+
+def pipe_echo(conn):
+    recv, send = conn.recv, conn.send
+    while True:
+        x = recv()
+        if x is None:
+            break
+        send(x)
+    conn.close()
+
+
+def lock_partner(a, b, rounds):
+    # Alternation: the parent releases `a` -> we take it, then release `b`
+    # -> the parent takes it.  Each round = 2 lock handoffs between processes.
+    for _ in range(rounds):
+        a.acquire()
+        b.release()
+
+
+# ------------------------------------------------------------- benchmarks --
+
+def bench_process_start_join(method, count):
+    ctx = mp.get_context(method)
+    # Warm-up (for forkserver this also starts the server process).
+    for _ in range(2):
+        p = ctx.Process(target=noop)
+        p.start()
+        p.join()
+    samples = []
+    for _ in range(count):
+        t0 = now()
+        p = ctx.Process(target=noop)
+        p.start()
+        p.join()
+        samples.append((now() - t0) * 1e3)
+    return statistics.median(samples)
+
+
+def bench_queue(kind, count):
+    ctx = mp.get_context("fork")
+    rates = []
+    for _ in range(RUNS):
+        q = ctx.Queue() if kind == "Queue" else ctx.SimpleQueue()
+        go = ctx.Event()
+        p = ctx.Process(target=queue_producer, args=(q, go, count))
+        p.start()
+        get = q.get
+        t0 = now()
+        go.set()
+        received = 0
+        while True:
+            x = get()
+            if x is None:
+                break
+            received += 1
+        dt = now() - t0
+        p.join()
+        assert received == count
+        rates.append(count / dt)
+    return statistics.median(rates)
+
+
+def bench_pipe_one_way(count):
+    ctx = mp.get_context("fork")
+    rates = []
+    for _ in range(RUNS):
+        r, w = ctx.Pipe(duplex=False)
+        go = ctx.Event()
+        p = ctx.Process(target=pipe_producer, args=(w, go, count))
+        p.start()
+        w.close()
+        recv = r.recv
+        t0 = now()
+        go.set()
+        received = 0
+        while True:
+            x = recv()
+            if x is None:
+                break
+            received += 1
+        dt = now() - t0
+        p.join()
+        r.close()
+        assert received == count
+        rates.append(count / dt)
+    return statistics.median(rates)
+
+
+def bench_pipe_ping_pong(rounds):
+    ctx = mp.get_context("fork")
+    a, b = ctx.Pipe()
+    p = ctx.Process(target=pipe_echo, args=(b,))
+    p.start()
+    b.close()
+    send, recv = a.send, a.recv
+    for i in range(1000):  # warm-up
+        send(i)
+        recv()
+    samples = []
+    for _ in range(RUNS):
+        t0 = now()
+        for i in range(rounds):
+            send(i)
+            recv()
+        samples.append((now() - t0) / rounds * 1e6)
+    send(None)
+    p.join()
+    return statistics.median(samples)
+
+
+def bench_lock_uncontended(iters):
+    lock = mp.get_context("fork").Lock()
+    acq, rel = lock.acquire, lock.release
+    for _ in range(10000):
+        acq()
+        rel()
+    samples = []
+    for _ in range(RUNS):
+        t0 = now()
+        for _ in range(iters):
+            acq()
+            rel()
+        samples.append((now() - t0) / iters * 1e9)
+    return statistics.median(samples)
+
+
+def bench_lock_handoffs(rounds):
+    ctx = mp.get_context("fork")
+    rates = []
+    for _ in range(RUNS):
+        a, b = ctx.Lock(), ctx.Lock()
+        a.acquire()
+        b.acquire()
+        p = ctx.Process(target=lock_partner, args=(a, b, rounds))
+        p.start()
+        # Warm-up is implicit in the first few rounds; time the whole exchange.
+        t0 = now()
+        for _ in range(rounds):
+            a.release()
+            b.acquire()
+        dt = now() - t0
+        p.join()
+        rates.append(2 * rounds / dt)
+    return statistics.median(rates)
+
+
+def bench_pool_map(tasks):
+    ctx = mp.get_context("fork")
+    rates = []
+    with ctx.Pool(2) as pool:
+        pool.map(tiny, range(1000), chunksize=1)  # warm-up
+        for _ in range(RUNS):
+            t0 = now()
+            out = pool.map(tiny, range(tasks), chunksize=1)
+            dt = now() - t0
+            assert len(out) == tasks
+            rates.append(tasks / dt)
+    return statistics.median(rates)
+
+
+def main():
+    global SCALE
+    if "--scale" in sys.argv:
+        SCALE = float(sys.argv[sys.argv.index("--scale") + 1])
+
+    t_start = now()
+    result = {
+        "python": sys.version.split()[0],
+        "cpus": os.cpu_count(),
+        "runs": RUNS,
+    }
+    methods = mp.get_all_start_methods()
+
+    counts = {"fork": n(60), "forkserver": n(30), "spawn": n(12)}
+    for method in ("fork", "forkserver", "spawn"):
+        key = f"process_start_join_{method}_ms"
+        if method not in methods:
+            result[key] = None
+            continue
+        log(f"Process start->join ({method}) x{counts[method]}")
+        result[key] = bench_process_start_join(method, counts[method])
+
+    q_items = n(100_000)
+    log(f"Queue put->get throughput ({q_items} ints x{RUNS})")
+    result["queue_items_per_s"] = bench_queue("Queue", q_items)
+    result["queue_items"] = q_items
+
+    log(f"SimpleQueue put->get throughput ({q_items} ints x{RUNS})")
+    result["simplequeue_items_per_s"] = bench_queue("SimpleQueue", q_items)
+
+    pipe_items = n(100_000)
+    log(f"Pipe one-way throughput ({pipe_items} ints x{RUNS})")
+    result["pipe_one_way_items_per_s"] = bench_pipe_one_way(pipe_items)
+    result["pipe_items"] = pipe_items
+
+    rtt_rounds = n(10_000)
+    log(f"Pipe ping-pong ({rtt_rounds} round trips x{RUNS})")
+    result["pipe_round_trip_us"] = bench_pipe_ping_pong(rtt_rounds)
+
+    lock_iters = n(1_000_000)
+    log(f"Lock acquire+release uncontended ({lock_iters} x{RUNS})")
+    result["lock_uncontended_ns"] = bench_lock_uncontended(lock_iters)
+
+    handoff_rounds = n(20_000)
+    log(f"Lock handoffs between 2 processes ({2 * handoff_rounds} x{RUNS})")
+    result["lock_handoffs_per_s"] = bench_lock_handoffs(handoff_rounds)
+
+    pool_tasks = n(20_000)
+    log(f"Pool(2).map chunksize=1 ({pool_tasks} tasks x{RUNS})")
+    result["pool_map_tasks_per_s"] = bench_pool_map(pool_tasks)
+    result["pool_tasks"] = pool_tasks
+
+    result["total_s"] = now() - t_start
+    log(f"done in {result['total_s']:.1f} s")
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,343 @@
+/**
+ * A cell runs one actor on the thread that hosts it: its mailbox, its state, and the loop that
+ * hands it one message at a time in arrival order (async handlers included). The cell is also the
+ * actor's `ctx`, which keeps an idle actor to one small object. Whatever ends an actor ends here,
+ * in `finish()`, which answers every pending ask and reports the exit to the runtime exactly once.
+ */
+import type { Logger } from 'pino';
+import type { Behaviour } from './behaviour.js';
+import { NoProcError, SystemExit } from './errors.js';
+import type { Runtime } from './runtime.js';
+import type { ActorContext, ActorDefinition, ActorRef, ExitReason, SpawnOptions, System } from './types.js';
+
+/** A message in a mailbox: the payload, who sent it, and where an answer goes if it is an ask. */
+export interface Envelope {
+  /** target actor id */
+  to: string;
+  /** the message */
+  m: unknown;
+  /** ask: the site and request id the reply goes to */
+  a?: { s: number; r: number };
+  /** the sender's actor id, when known */
+  f?: string;
+  /** the message carries handles to revive */
+  h?: 1;
+}
+
+const enum Phase {
+  Starting,
+  Running,
+  Stopping,
+  Dead,
+}
+
+/** Messages a handler loop drains before it yields to the event loop. */
+const BATCH = 512;
+
+export class Cell implements ActorContext {
+  readonly id: string;
+  readonly name: string | undefined;
+  readonly label: string;
+  readonly parentId: string | null;
+  private readonly runtime: Runtime;
+  private readonly behaviour: Behaviour;
+  private state: unknown;
+  private mailbox: Envelope[] = [];
+  private head = 0;
+  private phase = Phase.Starting;
+  private scheduled = false;
+  private busy = false;
+  private current: Envelope | undefined;
+  private replied = false;
+  private stopReason: ExitReason | undefined;
+  private abort: AbortController | undefined;
+  private logger: Logger | undefined;
+  private selfRef: ActorRef | undefined;
+  /** set by the testing kit: throw this at the next turn */
+  injected: Error | undefined;
+
+  constructor(runtime: Runtime, behaviour: Behaviour, id: string, name: string | undefined, label: string, parentId: string | null) {
+    this.runtime = runtime;
+    this.behaviour = behaviour;
+    this.id = id;
+    this.name = name;
+    this.label = label;
+    this.parentId = parentId;
+  }
+
+  get trapExit(): boolean {
+    return this.behaviour.trapExit;
+  }
+
+  get alive(): boolean {
+    return this.phase !== Phase.Dead;
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------------
+
+  /** Runs init (maybe async); resolves once the actor takes messages, rejects if init threw. */
+  async start(args: readonly unknown[], snapshot: unknown): Promise<void> {
+    try {
+      const state = this.runtime.withActor(this, () => this.behaviour.init(this, args, snapshot));
+      this.state = isPromise(state) ? await state : state;
+    } catch (error) {
+      this.phase = Phase.Dead;
+      this.rejectPending();
+      throw error;
+    }
+    if (this.phase === Phase.Dead) return;
+    if (this.phase === Phase.Starting) this.phase = Phase.Running;
+    if (this.stopReason) return void this.finish(this.stopReason, true);
+    this.schedule();
+  }
+
+  enqueue(envelope: Envelope): void {
+    if (this.phase === Phase.Dead) return this.runtime.deadLetter(envelope);
+    this.mailbox.push(envelope);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.busy || this.phase !== Phase.Running) return;
+    this.scheduled = true;
+    queueMicrotask(this.drain);
+  }
+
+  private readonly drain = (): void => {
+    this.scheduled = false;
+    let budget = BATCH;
+    while (this.phase === Phase.Running && this.head < this.mailbox.length) {
+      if (--budget === 0) {
+        this.scheduled = true;
+        setImmediate(this.drain);
+        return;
+      }
+      const envelope = this.mailbox[this.head]!;
+      this.mailbox[this.head++] = undefined as unknown as Envelope;
+      if (this.head > 1024 && this.head * 2 > this.mailbox.length) {
+        this.mailbox = this.mailbox.slice(this.head);
+        this.head = 0;
+      }
+      if (!this.handle(envelope)) return;
+    }
+    if (this.head === this.mailbox.length && this.head > 0) {
+      this.mailbox.length = 0;
+      this.head = 0;
+    }
+    if (this.stopReason && this.phase === Phase.Running) this.finish(this.stopReason, true);
+  };
+
+  /** Handles one message; returns false when the loop must pause (async handler or exit). */
+  private handle(envelope: Envelope): boolean {
+    this.current = envelope;
+    this.replied = false;
+    let next: unknown;
+    try {
+      if (this.injected) {
+        const error = this.injected;
+        this.injected = undefined;
+        throw error;
+      }
+      if (!this.behaviour.handles(envelope.m)) {
+        this.unhandled(envelope);
+        return this.afterTurn();
+      }
+      next = this.runtime.withActor(this, () => this.behaviour.receive(this.state, envelope.m, this));
+    } catch (error) {
+      this.crash(error);
+      return false;
+    }
+    if (isPromise(next)) {
+      this.busy = true;
+      next.then(
+        (state) => {
+          this.busy = false;
+          if (this.phase === Phase.Dead) return;
+          this.state = state;
+          if (this.afterTurn()) this.schedule();
+        },
+        (error) => {
+          this.busy = false;
+          if (this.phase !== Phase.Dead) this.crash(error);
+        },
+      );
+      return false;
+    }
+    this.state = next;
+    return this.afterTurn();
+  }
+
+  private afterTurn(): boolean {
+    this.current = undefined;
+    if (this.stopReason) {
+      this.finish(this.stopReason, true);
+      return false;
+    }
+    return true;
+  }
+
+  private unhandled(envelope: Envelope): void {
+    const type = typeof envelope.m === 'object' && envelope.m !== null ? (envelope.m as { type?: unknown }).type : undefined;
+    if (type === 'EXIT' || type === 'DOWN') return;
+    this.log.warn({ actor: this.label, type }, 'unhandled message (no handler for its type)');
+    if (envelope.a) this.runtime.reply(envelope.a, false, new NoProcError(`${this.label} has no handler for message type ${String(type)}`));
+  }
+
+  private crash(error: unknown): void {
+    if (error instanceof SystemExit) {
+      const code = exitCodeOf(error.code);
+      return void this.finish(code === 0 ? { kind: 'normal' } : { kind: 'error', error, detail: { exitcode: code } }, true);
+    }
+    this.finish({ kind: 'error', error }, true);
+  }
+
+  /**
+   * Ends the actor: runs onStop (unless killed), answers pending asks with NoProcError, and tells
+   * the runtime. Idempotent.
+   */
+  async finish(reason: ExitReason, runStop: boolean): Promise<void> {
+    if (this.phase === Phase.Dead || this.phase === Phase.Stopping) return;
+    const wasStarting = this.phase === Phase.Starting;
+    this.phase = Phase.Stopping;
+    this.abort?.abort(reason);
+    if (reason.kind === 'error') {
+      this.log.error({ actor: this.label, err: reason.error }, 'actor exited with an error');
+    }
+    if (runStop && reason.kind !== 'killed' && !wasStarting) {
+      try {
+        const result = this.runtime.withActor(this, () => this.behaviour.stop(this.state, reason, this));
+        if (isPromise(result)) await result;
+      } catch (error) {
+        this.log.error({ actor: this.label, err: error }, 'onStop threw');
+      }
+    } else if (reason.kind === 'killed') {
+      this.behaviour.discard(this.state);
+    }
+    this.phase = Phase.Dead;
+    this.rejectPending();
+    this.runtime.cellExited(this, reason);
+  }
+
+  /** Asks the actor to stop after its current handler (graceful). */
+  requestStop(reason: ExitReason): void {
+    if (this.phase === Phase.Dead || this.phase === Phase.Stopping) return;
+    this.stopReason ??= reason;
+    if (this.phase === Phase.Starting) return;
+    if (!this.busy && !this.current) {
+      this.finish(this.stopReason, true);
+    }
+  }
+
+  private rejectPending(): void {
+    if (this.current?.a && !this.replied) {
+      this.runtime.reply(this.current.a, false, new NoProcError(`${this.label} exited before it replied`));
+    }
+    this.current = undefined;
+    for (let i = this.head; i < this.mailbox.length; i++) {
+      const envelope = this.mailbox[i]!;
+      if (envelope.a) this.runtime.reply(envelope.a, false, new NoProcError(`${this.label} exited before it handled the ask`));
+    }
+    this.mailbox = [];
+    this.head = 0;
+  }
+
+  /** Pauses the handler loop for `ms` (testing kit `hang`). */
+  hang(ms: number): void {
+    if (this.phase === Phase.Dead) return;
+    this.busy = true;
+    setTimeout(() => {
+      this.busy = false;
+      if (this.phase === Phase.Stopping || this.phase === Phase.Dead) return;
+      if (this.stopReason) return void this.finish(this.stopReason, true);
+      this.schedule();
+    }, ms);
+  }
+
+  // ---- ActorContext ------------------------------------------------------------------------------
+
+  get self(): ActorRef {
+    return (this.selfRef ??= this.runtime.ref(this.id, this.name));
+  }
+
+  get parent(): ActorRef | null {
+    return this.parentId === null ? null : this.runtime.ref(this.parentId, undefined);
+  }
+
+  get system(): System {
+    return this.runtime.system;
+  }
+
+  get log(): Logger {
+    return (this.logger ??= this.runtime.log.child({ actor: this.label, id: this.id }));
+  }
+
+  get signal(): AbortSignal {
+    return (this.abort ??= new AbortController()).signal;
+  }
+
+  /** The ref of whoever sent the message being handled (null when sent from outside any actor). */
+  get sender(): ActorRef | null {
+    const from = this.current?.f;
+    return from === undefined ? null : this.runtime.ref(from, undefined);
+  }
+
+  reply(value: unknown): void {
+    const ask = this.current?.a;
+    if (!ask || this.replied) return;
+    this.replied = true;
+    this.runtime.reply(ask, true, value);
+  }
+
+  /**
+   * Takes over the answer to the current ask so it can be given later (like gen_server's
+   * `{noreply, State}` + `gen_server:reply/2`). Returns undefined if the message was not an ask.
+   */
+  deferReply(): ((ok: boolean, value: unknown) => void) | undefined {
+    const ask = this.current?.a;
+    if (!ask || this.replied) return undefined;
+    this.replied = true;
+    let done = false;
+    return (ok, value) => {
+      if (done) return;
+      done = true;
+      this.runtime.reply(ask, ok, value);
+    };
+  }
+
+  send(ref: ActorRef, msg: unknown): void {
+    ref.send(msg);
+  }
+
+  spawn(def: ActorDefinition, opts: SpawnOptions = {}): Promise<ActorRef> {
+    return this.runtime.spawnChild(this.id, def, opts);
+  }
+
+  link(ref: ActorRef): void {
+    this.runtime.link(this.id, ref.id);
+  }
+
+  monitor(ref: ActorRef): void {
+    this.runtime.monitor(this.id, ref.id);
+  }
+
+  stop(reason: Partial<ExitReason> = {}): void {
+    this.stopReason ??= { kind: reason.kind ?? 'normal', ...reason } as ExitReason;
+    if (this.phase === Phase.Running && !this.current && !this.busy) this.finish(this.stopReason, true);
+  }
+
+  persist(): void {
+    this.runtime.persist(this.id, this.behaviour.snapshot(this.state));
+  }
+}
+
+export function isPromise(value: unknown): value is Promise<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as Promise<unknown>).then === 'function';
+}
+
+/** sys.exit's rule: integers and booleans are the code, null/undefined is 0, anything else is 1. */
+export function exitCodeOf(code: unknown): number {
+  if (code === null || code === undefined) return 0;
+  if (typeof code === 'boolean') return code ? 1 : 0;
+  if (typeof code === 'number' && Number.isInteger(code)) return code;
+  return 1;
+}

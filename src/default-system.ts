@@ -1,0 +1,28 @@
+/**
+ * The lazily created system the multiprocessing facade uses. In a worker it is the host's view of
+ * the system that owns the worker (kept behind a globalThis slot, shared by every troupe copy).
+ */
+import { currentHost } from './hosts/host-worker.js';
+import { SystemImpl } from './system.js';
+import type { System } from './types.js';
+
+const SLOT = Symbol.for('troupe.defaultSystem');
+type Slots = Record<symbol, SystemImpl | undefined>;
+
+/** The system the facade uses (created on first use; sync). */
+export function defaultSystem(): System {
+  const host = currentHost();
+  if (host) return host.system;
+  return mainSystem();
+}
+
+/** The main thread's default system, recreated if the previous one was shut down. */
+export function mainSystem(): SystemImpl {
+  const slots = globalThis as Slots;
+  let system = slots[SLOT];
+  if (!system || system.closed) {
+    system = new SystemImpl({ name: 'default' });
+    slots[SLOT] = system;
+  }
+  return system;
+}

@@ -1,0 +1,165 @@
+/**
+ * Actor definitions and tasks. A definition is a plain object tagged with the URL of the module
+ * that defined it, so a worker can import that module and find the same export (by the export
+ * name the main thread found by identity). Definitions never travel between threads; their
+ * `DefinitionLocator` does.
+ */
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { AnyStateMachine } from 'xstate';
+import { RuntimeError, ValueError } from './errors.js';
+import type { ActorDefinition, ActorSpec } from './types.js';
+
+const DEFINITION = Symbol.for('troupe.definition');
+const TASK = Symbol.for('troupe.task');
+
+export type DefinitionKind = 'handlers' | 'machine';
+
+export interface Definition<S = any> extends ActorDefinition<S> {
+  readonly [DEFINITION]: true;
+  readonly kind: DefinitionKind;
+  readonly name: string;
+  readonly module: string | undefined;
+  readonly spec?: ActorSpec<S, any[]>;
+  readonly machine?: AnyStateMachine;
+  readonly trapExit: boolean;
+  /** export name within `module`, found once by identity */
+  exportName?: string;
+}
+
+/** How a worker finds a definition or task: by module URL and export name, or by source. */
+export type Locator =
+  | { by: 'export'; module: string; exportName: string }
+  | { by: 'source'; source: string; name: string };
+
+/** The URL of the module that called into troupe, read from the stack (skipping troupe frames). */
+export function callerModule(depth: number): string | undefined {
+  const holder: { stack?: string } = {};
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = depth + 4;
+  Error.captureStackTrace(holder);
+  Error.stackTraceLimit = limit;
+  const lines = (holder.stack ?? '').split('\n').slice(1);
+  const line = lines[depth];
+  if (!line) return undefined;
+  const match = /\(?((?:file:\/\/|\/|[A-Za-z]:\\)[^():]*?)(?::\d+){1,2}\)?\s*$/.exec(line.trim());
+  if (!match) return undefined;
+  const location = match[1]!.replace(/\?.*$/, '');
+  return location.startsWith('file://') ? location : pathToFileURL(location).href;
+}
+
+export function isDefinition(value: unknown): value is Definition {
+  return typeof value === 'object' && value !== null && (value as Definition)[DEFINITION] === true;
+}
+
+function isMachine(value: unknown): value is AnyStateMachine {
+  return typeof value === 'object' && value !== null && typeof (value as AnyStateMachine).transition === 'function'
+    && typeof (value as AnyStateMachine).getInitialSnapshot === 'function';
+}
+
+/**
+ * Defines an actor from a handler map (or an xstate v5 machine). Export the result from a module
+ * so workers can load it.
+ *
+ * @example export const Counter = defineActor({ init: (_ctx, n: number) => n, receive: { inc: (n) => n + 1 } });
+ */
+export function defineActor<S, A extends unknown[] = any[]>(spec: ActorSpec<S, A>): ActorDefinition<S>;
+export function defineActor(machine: AnyStateMachine): ActorDefinition;
+export function defineActor(specOrMachine: ActorSpec<any, any[]> | AnyStateMachine): ActorDefinition {
+  if (isMachine(specOrMachine)) return machineDefinition(specOrMachine, undefined, callerModule(2));
+  const spec = specOrMachine as ActorSpec<any, any[]>;
+  if (typeof spec !== 'object' || spec === null) {
+    throw new ValueError('defineActor(spec) needs an object { name?, init?, receive: { type: handler }, onStop? } or an xstate machine');
+  }
+  if (typeof spec.receive !== 'object' || spec.receive === null) {
+    throw new ValueError(`defineActor: "receive" must be an object mapping message types to handlers (got ${typeof spec.receive})`);
+  }
+  for (const [type, handler] of Object.entries(spec.receive)) {
+    if (typeof handler !== 'function') throw new ValueError(`defineActor: handler for message type "${type}" must be a function`);
+  }
+  if (spec.init !== undefined && typeof spec.init !== 'function') throw new ValueError('defineActor: "init" must be a function (ctx, ...args) => state');
+  if (spec.onStop !== undefined && typeof spec.onStop !== 'function') throw new ValueError('defineActor: "onStop" must be a function (state, reason, ctx)');
+  const definition: Definition = {
+    [DEFINITION]: true,
+    kind: 'handlers',
+    name: spec.name ?? 'Actor',
+    module: spec.module ?? callerModule(2),
+    spec,
+    trapExit: spec.trapExit === true,
+  };
+  return definition;
+}
+
+function machineDefinition(machine: AnyStateMachine, name: string | undefined, module: string | undefined): Definition {
+  return {
+    [DEFINITION]: true,
+    kind: 'machine',
+    name: name ?? machine.id ?? 'Machine',
+    module,
+    machine,
+    trapExit: false,
+  };
+}
+
+/** Turns an xstate v5 machine into an actor definition: messages are events, state is the snapshot. */
+export function fromMachine(machine: AnyStateMachine, options: { name?: string; module?: string } = {}): ActorDefinition {
+  if (!isMachine(machine)) throw new ValueError('fromMachine(machine) needs an xstate v5 machine created with createMachine() or setup().createMachine()');
+  return machineDefinition(machine, options.name, options.module ?? callerModule(2));
+}
+
+interface TaskMeta {
+  module: string | undefined;
+}
+
+/**
+ * Marks a function as a Process/Pool target that workers load from its module (so it may use
+ * that module's imports). The function must be exported.
+ *
+ * @example export const cube = task((x: number) => x ** 3);
+ */
+export function task<F extends (...args: any[]) => unknown>(fn: F): F {
+  if (typeof fn !== 'function') throw new ValueError(`task(fn) needs a function (got ${typeof fn})`);
+  Object.defineProperty(fn, TASK, { value: { module: callerModule(2) } satisfies TaskMeta, enumerable: false });
+  return fn;
+}
+
+export function taskModule(fn: Function): string | undefined {
+  return (fn as unknown as { [TASK]?: TaskMeta })[TASK]?.module;
+}
+
+export function isTask(fn: unknown): boolean {
+  return typeof fn === 'function' && (fn as unknown as { [TASK]?: TaskMeta })[TASK] !== undefined;
+}
+
+const exportNames = new WeakMap<object, string>();
+
+/** Finds under which name `module` exports `value` (by identity), importing it if needed. */
+export async function findExport(value: object, module: string | undefined, what: string): Promise<Locator> {
+  const known = exportNames.get(value);
+  if (known !== undefined && module) return { by: 'export', module, exportName: known };
+  if (!module) {
+    throw new RuntimeError(`${what} has no module URL; define it in a module and export it, or pass { module: import.meta.url }`);
+  }
+  let namespace: Record<string, unknown>;
+  try {
+    namespace = (await import(module)) as Record<string, unknown>;
+  } catch (error) {
+    throw new RuntimeError(`${what}: cannot import its module ${displayModule(module)} to find the export`, { cause: error });
+  }
+  for (const [exportName, exported] of Object.entries(namespace)) {
+    if (exported === value) {
+      exportNames.set(value, exportName);
+      return { by: 'export', module, exportName };
+    }
+  }
+  throw new RuntimeError(
+    `${what} is not exported from ${displayModule(module)}; export it (export const X = ...) so worker threads can load it, or use placement: 'main'`,
+  );
+}
+
+function displayModule(module: string): string {
+  try {
+    return fileURLToPath(module);
+  } catch {
+    return module;
+  }
+}

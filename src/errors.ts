@@ -1,0 +1,142 @@
+/**
+ * Every error troupe throws is a named class here (DESIGN §4.7), plus the two functions that carry
+ * errors across threads: `serializeError` keeps name, message, code, own properties, cause and the
+ * remote stack; `reviveError` re-creates the same class on the other side.
+ */
+import type { ActorRef } from './types.js';
+
+/** Base of every troupe error: `name` is always the concrete class name. */
+export class TroupeError extends Error {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    Object.defineProperty(this, 'name', { value: new.target.name, enumerable: false, configurable: true, writable: true });
+  }
+}
+
+export class ValueError extends TroupeError {}
+export class RuntimeError extends TroupeError {}
+export type OSErrorReason = 'closed' | 'read-only' | 'write-only' | 'too-long';
+export class OSError extends TroupeError {
+  readonly reason: OSErrorReason;
+  constructor(message: string, reason: OSErrorReason, options?: ErrorOptions) {
+    super(message, options);
+    this.reason = reason;
+  }
+}
+export class EOFError extends TroupeError {}
+export class Empty extends TroupeError {}
+export class Full extends TroupeError {}
+export class ShutDown extends TroupeError {}
+export class TimeoutError extends TroupeError {}
+export class BrokenBarrierError extends TroupeError {}
+export class BufferTooShort extends TroupeError {
+  readonly data: Uint8Array;
+  constructor(message: string, data: Uint8Array) {
+    super(message);
+    this.data = data;
+  }
+}
+export class SerializationError extends TroupeError {}
+export class ClosureError extends TroupeError {}
+export class MaybeEncodingError extends TroupeError {}
+export class BrokenWorkerError extends TroupeError {}
+export class AbandonedLockError extends TroupeError {}
+export class AskTimeoutError extends TroupeError {}
+export class NameTakenError extends TroupeError {}
+export class NoProcError extends TroupeError {}
+
+export type SupervisorErrorCode =
+  | 'supervisor_data'
+  | 'bad_start_spec'
+  | 'failed_to_start_child'
+  | 'already_present'
+  | 'already_started'
+  | 'not_found'
+  | 'running'
+  | 'restarting'
+  | 'simple_one_for_one';
+export class SupervisorError extends TroupeError {
+  readonly code: SupervisorErrorCode;
+  readonly pid?: ActorRef;
+  constructor(code: SupervisorErrorCode, message: string, options?: ErrorOptions & { pid?: ActorRef }) {
+    super(message, options);
+    this.code = code;
+    if (options?.pid) this.pid = options.pid;
+  }
+}
+
+/** Python's SystemExit: thrown by `exit(code)` so that finally blocks run, like sys.exit. */
+export class SystemExit extends TroupeError {
+  readonly code: unknown;
+  constructor(code: unknown) {
+    super(`exit(${String(code)})`);
+    this.code = code;
+  }
+}
+
+const classes: Record<string, new (...args: any[]) => Error> = {
+  ValueError, RuntimeError, OSError, EOFError, Empty, Full, ShutDown, TimeoutError, BrokenBarrierError,
+  BufferTooShort, SerializationError, ClosureError, MaybeEncodingError, BrokenWorkerError,
+  AbandonedLockError, AskTimeoutError, NameTakenError, NoProcError, SupervisorError, SystemExit,
+  Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
+};
+
+/** The structured-clone shape of an error in flight between threads. */
+export interface SerializedError {
+  readonly __troupeError: true;
+  name: string;
+  message: string;
+  stack?: string;
+  props: Record<string, unknown>;
+  cause?: unknown;
+}
+
+function cloneable(value: unknown): unknown {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) {
+    return typeof value === 'symbol' ? String(value) : value;
+  }
+  if (typeof value === 'function') return `[Function ${(value as Function).name || 'anonymous'}]`;
+  if (value instanceof Error) return serializeError(value);
+  try {
+    return structuredClone(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** Turns any thrown value into a structured-clone-safe record; non-errors pass through cloned. */
+export function serializeError(error: unknown): SerializedError | unknown {
+  if (!(error instanceof Error)) return cloneable(error);
+  const props: Record<string, unknown> = {};
+  for (const key of Object.keys(error)) {
+    if (key === 'cause') continue;
+    props[key] = cloneable((error as unknown as Record<string, unknown>)[key]);
+  }
+  const out: SerializedError = { __troupeError: true, name: error.name, message: error.message, stack: error.stack, props };
+  if ('cause' in error && error.cause !== undefined) out.cause = serializeError(error.cause);
+  return out;
+}
+
+function isSerialized(value: unknown): value is SerializedError {
+  return typeof value === 'object' && value !== null && (value as SerializedError).__troupeError === true;
+}
+
+/**
+ * Re-creates a serialized error with the same class (when known), name, message, own properties,
+ * cause, and the remote stack as its `stack`, so it reads like the thrower's.
+ */
+export function reviveError(value: unknown): unknown {
+  if (!isSerialized(value)) return value;
+  const Known = classes[value.name];
+  const error: Error = Object.create((Known ?? Error).prototype);
+  Object.defineProperty(error, 'message', { value: value.message, enumerable: false, writable: true, configurable: true });
+  Object.defineProperty(error, 'name', { value: value.name, enumerable: false, writable: true, configurable: true });
+  Object.defineProperty(error, 'stack', { value: value.stack ?? `${value.name}: ${value.message}`, enumerable: false, writable: true, configurable: true });
+  for (const [key, prop] of Object.entries(value.props)) {
+    (error as unknown as Record<string, unknown>)[key] = reviveError(prop);
+  }
+  if (value.cause !== undefined) {
+    Object.defineProperty(error, 'cause', { value: reviveError(value.cause), enumerable: false, writable: true, configurable: true });
+  }
+  return error;
+}

@@ -1,0 +1,280 @@
+/**
+ * HostPool: the only place that knows tinypool. A host is a pooled worker running one long
+ * tinypool task (the host runtime) and talking to main over its own control port. `shared` hosts
+ * multiplex many actors (least-loaded first); an `exclusive` host runs one Process target and goes
+ * back to the pool when it ends. Crash detection is ours: task rejection, control-port 'close',
+ * worker 'exit' and a heartbeat watchdog for hosts blocked by an endless handler.
+ */
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import Tinypool from 'tinypool';
+import type { Envelope } from '../cell.js';
+import type { ReplyEnvelope } from '../runtime.js';
+import type { FromHost, HostTask, ToHost } from './protocol.js';
+
+export type HostMode = 'shared' | 'exclusive';
+
+/** Why a host went away: it finished (exclusive), was closed, or died. */
+export type HostEnd = { kind: 'finished' } | { kind: 'died'; cause: string; exitCode?: number };
+
+export interface HostEvents {
+  message(host: Host, message: FromHost): void;
+  ended(host: Host, end: HostEnd): void;
+}
+
+const HEARTBEAT_SLOT = 0;
+
+/** Main's handle on one host worker. */
+export class Host {
+  readonly site: number;
+  readonly mode: HostMode;
+  readonly port: MessagePort;
+  readonly heartbeat: Int32Array;
+  /** actors placed here (for least-loaded placement) */
+  load = 0;
+  alive = true;
+  /** the worker said it is closing: its port closing is an orderly end, not a death */
+  closing = false;
+  threadId = -1;
+  lastBeat = 0;
+  lastBeatAt = Date.now();
+  private readonly abort = new AbortController();
+  private envelopes: Envelope[] = [];
+  private replies: ReplyEnvelope[] = [];
+  private transfer: unknown[] = [];
+  private flushing = false;
+
+  constructor(site: number, mode: HostMode, port: MessagePort, heartbeat: Int32Array) {
+    this.site = site;
+    this.mode = mode;
+    this.port = port;
+    this.heartbeat = heartbeat;
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  post(message: ToHost, transfer?: readonly unknown[]): void {
+    if (!this.alive) return;
+    this.port.postMessage(message, transfer as never);
+  }
+
+  /** Queues an envelope; a burst goes out as one batch at the end of the current tick. */
+  deliver(envelope: Envelope, transfer?: readonly unknown[]): void {
+    this.envelopes.push(envelope);
+    if (transfer) this.transfer.push(...transfer);
+    this.scheduleFlush();
+  }
+
+  reply(reply: ReplyEnvelope): void {
+    this.replies.push(reply);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    queueMicrotask(this.flush);
+  }
+
+  /** Unsent envelopes are handed back when the host dies so asks among them can be answered. */
+  takeUnsent(): Envelope[] {
+    const unsent = this.envelopes;
+    this.envelopes = [];
+    return unsent;
+  }
+
+  private readonly flush = (): void => {
+    this.flushing = false;
+    if (!this.alive) return;
+    if (this.envelopes.length > 0) {
+      const batch = this.envelopes;
+      const transfer = this.transfer;
+      this.envelopes = [];
+      this.transfer = [];
+      this.port.postMessage({ t: 'd', b: batch } satisfies ToHost, transfer as never);
+    }
+    if (this.replies.length > 0) {
+      const batch = this.replies;
+      this.replies = [];
+      this.port.postMessage({ t: 'r', b: batch } satisfies ToHost);
+    }
+  };
+
+  /** Ends the worker at once (terminate/kill/watchdog); tinypool replaces it. */
+  terminate(): void {
+    this.abort.abort();
+  }
+}
+
+export interface HostPoolOptions {
+  hosts?: number;
+  system: string;
+  watchdog: number;
+  logLevel: string;
+  events: HostEvents;
+}
+
+/** Where the worker entry lives: next to this file, as .js when built or .ts under tsx/vitest. */
+function workerEntry(): string {
+  return fileURLToPath(new URL('./bootstrap.js', import.meta.url));
+}
+
+export function hostModuleUrl(): string {
+  const built = new URL('./host-worker.js', import.meta.url);
+  return existsSync(fileURLToPath(built)) ? built.href : new URL('./host-worker.ts', import.meta.url).href;
+}
+
+export class HostPool {
+  private readonly pool: Tinypool;
+  private readonly options: HostPoolOptions;
+  readonly sharedCount: number;
+  private readonly shared: Host[] = [];
+  private readonly starting = new Map<number, Promise<Host>>();
+  private readonly all = new Map<number, Host>();
+  private nextSite = 1;
+  private watchdog: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(options: HostPoolOptions) {
+    this.options = options;
+    this.sharedCount = Math.max(1, options.hosts ?? os.availableParallelism());
+    this.pool = new Tinypool({
+      filename: workerEntry(),
+      minThreads: 1,
+      maxThreads: 1024,
+      idleTimeout: 30_000,
+      useAtomics: false,
+      workerData: { hostModule: hostModuleUrl() },
+      // a worker that dies while hosting is ours to report; tinypool just replaces it
+    });
+    this.pool.on('error', () => {});
+  }
+
+  get hosts(): IterableIterator<Host> {
+    return this.all.values();
+  }
+
+  host(site: number): Host | undefined {
+    return this.all.get(site);
+  }
+
+  /** The least-loaded shared host, starting hosts lazily up to `hosts`. */
+  async sharedHost(): Promise<Host> {
+    const live = this.shared.filter((host) => host.alive);
+    if (live.length + this.starting.size < this.sharedCount) {
+      const site = this.nextSite++;
+      const starting = this.start(site, 'shared').then((host) => {
+        this.shared.push(host);
+        return host;
+      });
+      this.starting.set(site, starting);
+      try {
+        return await starting;
+      } finally {
+        this.starting.delete(site);
+      }
+    }
+    if (live.length === 0) return (await Promise.race(this.starting.values()));
+    let best = live[0]!;
+    for (const host of live) if (host.load < best.load) best = host;
+    return best;
+  }
+
+  /** A host of its own for one Process target. */
+  exclusiveHost(): Promise<Host> {
+    return this.start(this.nextSite++, 'exclusive');
+  }
+
+  private start(site: number, mode: HostMode): Promise<Host> {
+    if (this.closed) return Promise.reject(new Error('the system has shut down'));
+    const { port1, port2 } = new MessageChannel();
+    const watch = new SharedArrayBuffer(8);
+    const host = new Host(site, mode, port1, new Int32Array(watch));
+    this.all.set(site, host);
+    const task: HostTask = { control: port2, site, system: this.options.system, mode, watch, logLevel: this.options.logLevel };
+    let settled = false;
+    let rawWorker: { off(event: string, fn: (code: number) => void): void } | undefined;
+    const onExit = (code: number): void => end({ kind: 'died', cause: `worker exited with code ${code}`, exitCode: code });
+    const end = (cause: HostEnd): void => {
+      if (!host.alive) return;
+      host.alive = false;
+      rawWorker?.off('exit', onExit);
+      // an aborted task is how tinypool learns to drop and replace a dead worker
+      if (cause.kind === 'died') host.terminate();
+      port1.close();
+      this.all.delete(site);
+      if (mode === 'shared') this.shared.splice(this.shared.indexOf(host) >>> 0, 1);
+      endStart?.(cause);
+      this.options.events.ended(host, cause);
+    };
+    let endStart: ((cause: HostEnd) => void) | undefined;
+    const ready = new Promise<Host>((resolve, reject) => {
+      endStart = (cause) => {
+        if (!settled) {
+          settled = true;
+          reject(new Error(`worker died while starting: ${cause.kind === 'died' ? cause.cause : 'finished'}`));
+        }
+      };
+      port1.on('message', (message: FromHost) => {
+        if (message.t === 'ready') {
+          host.threadId = message.threadId;
+          const worker = this.pool.threads.find((thread) => thread.threadId === message.threadId);
+          rawWorker = worker?.on('exit', onExit) as typeof rawWorker;
+          settled = true;
+          resolve(host);
+          return;
+        }
+        if (message.t === 'closed') {
+          host.closing = true;
+          return;
+        }
+        if (message.t === 'exitcode' && message.hard) {
+          // process.exit(n): the worker is parked; end it so the pool replaces it
+          this.options.events.message(host, message);
+          return end({ kind: 'died', cause: `process.exit(${message.code})`, exitCode: message.code });
+        }
+        this.options.events.message(host, message);
+      });
+      port1.on('close', () => end(host.closing ? { kind: 'finished' } : { kind: 'died', cause: 'control port closed' }));
+      this.pool.run(task, { transferList: [port2 as never], signal: host.signal }).then(
+        () => end({ kind: 'finished' }),
+        (error: Error) => end({ kind: 'died', cause: host.signal.aborted ? 'terminated' : String(error?.message ?? error) }),
+      );
+    });
+    if (mode === 'shared') this.startWatchdog();
+    return ready;
+  }
+
+  private startWatchdog(): void {
+    if (this.watchdog || this.options.watchdog <= 0) return;
+    this.watchdog = setInterval(() => {
+      const now = Date.now();
+      for (const host of this.shared) {
+        if (!host.alive || host.threadId < 0) continue;
+        const beat = Atomics.load(host.heartbeat, HEARTBEAT_SLOT);
+        if (beat !== host.lastBeat) {
+          host.lastBeat = beat;
+          host.lastBeatAt = now;
+        } else if (now - host.lastBeatAt > this.options.watchdog) {
+          host.lastBeatAt = now;
+          host.terminate();
+        }
+      }
+    }, Math.max(50, Math.min(250, this.options.watchdog / 4)));
+    this.watchdog.unref();
+  }
+
+  async destroy(): Promise<void> {
+    this.closed = true;
+    if (this.watchdog) clearInterval(this.watchdog);
+    for (const host of this.all.values()) {
+      host.closing = true;
+      host.post({ t: 'close' });
+    }
+    await this.pool.destroy();
+  }
+}

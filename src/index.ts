@@ -1,0 +1,31 @@
+/**
+ * `troupe`: the actor door — systems, definitions, refs, supervisors — and every error class.
+ */
+export { createSystem } from './system.js';
+export { defaultSystem } from './default-system.js';
+export { defineActor, fromMachine, task } from './define.js';
+export * from './errors.js';
+export type {
+  ActorContext,
+  ActorDefinition,
+  ActorRef,
+  ActorSpec,
+  ChildCounts,
+  ChildRow,
+  ChildSpec,
+  CreateSystemOptions,
+  DownMessage,
+  ExitKind,
+  ExitMessage,
+  ExitReason,
+  Handler,
+  Placement,
+  RestartType,
+  ShutdownSpec,
+  SpawnOptions,
+  Strategy,
+  Supervisor,
+  SupervisorEvent,
+  SupervisorSpec,
+  System,
+} from './types.js';

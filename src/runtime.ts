@@ -1,0 +1,209 @@
+/**
+ * The per-thread half of the kernel, shared by the main thread and every worker host: the table of
+ * local cells, message delivery (local sends are a push onto a mailbox; remote ones are checked,
+ * batched and posted), asks and their replies, and the one rule that no ask ever hangs: a reply,
+ * a timeout, or NoProcError when its target is gone.
+ */
+import type { Logger } from 'pino';
+import { behaviourOf } from './behaviour.js';
+import { Cell, type Envelope } from './cell.js';
+import type { Definition } from './define.js';
+import { AskTimeoutError, NoProcError, serializeError, reviveError } from './errors.js';
+import { checkCloneable, reviveHandles } from './handles.js';
+import { Ref } from './ref.js';
+import type { ActorDefinition, ActorRef, ExitReason, SpawnOptions, System } from './types.js';
+
+interface PendingAsk {
+  to: string;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** A reply in flight: to site `s`, request `r`. */
+export interface ReplyEnvelope {
+  a: { s: number; r: number };
+  ok: boolean;
+  v: unknown;
+}
+
+export abstract class Runtime {
+  readonly cells = new Map<string, Cell>();
+  private readonly pending = new Map<number, PendingAsk>();
+  private nextRid = 1;
+  /** the cell whose handler is running synchronously right now */
+  private active: Cell | undefined;
+  /** sender id used outside actor handlers (the Process running in this worker, if any) */
+  defaultSender: string | undefined;
+
+  abstract readonly site: number;
+  abstract readonly system: System;
+  abstract readonly log: Logger;
+
+  // ---- abstract transport and kernel calls ----------------------------------------------------
+
+  /** posts an envelope towards a non-local actor */
+  protected abstract forward(envelope: Envelope, transfer: readonly unknown[] | undefined): void;
+  /** posts a reply towards another site */
+  protected abstract forwardReply(reply: ReplyEnvelope): void;
+  abstract deadLetter(envelope: Envelope): void;
+  abstract cellExited(cell: Cell, reason: ExitReason): void;
+  abstract spawnChild(parentId: string | null, def: ActorDefinition, opts: SpawnOptions): Promise<ActorRef>;
+  abstract link(a: string, b: string): void;
+  abstract monitor(watcher: string, target: string): void;
+  abstract stop(id: string, reason: ExitReason): Promise<void>;
+  abstract exited(id: string): Promise<ExitReason>;
+  abstract persist(id: string, snapshot: unknown): void;
+
+  // ---- refs and identity ----------------------------------------------------------------------
+
+  ref(id: string, name: string | undefined): ActorRef {
+    return new Ref(this, id, name);
+  }
+
+  withActor<T>(cell: Cell, fn: () => T): T {
+    const previous = this.active;
+    this.active = cell;
+    try {
+      return fn();
+    } finally {
+      this.active = previous;
+    }
+  }
+
+  currentSender(): string | undefined {
+    return this.active?.id ?? this.defaultSender;
+  }
+
+  // ---- local cells --------------------------------------------------------------------------------
+
+  /** Creates and starts a cell on this thread; rejects if its init throws. */
+  async startCell(
+    def: Definition,
+    id: string,
+    name: string | undefined,
+    parentId: string | null,
+    args: readonly unknown[],
+    snapshot: unknown,
+  ): Promise<Cell> {
+    const cell = new Cell(this, behaviourOf(def), id, name, name ?? def.name, parentId);
+    this.cells.set(id, cell);
+    try {
+      await cell.start(args, snapshot);
+    } catch (error) {
+      this.cells.delete(id);
+      throw error;
+    }
+    return cell;
+  }
+
+  // ---- messaging ------------------------------------------------------------------------------------
+
+  send(to: string, msg: unknown, sender: string | undefined, transfer?: readonly unknown[]): void {
+    const cell = this.cells.get(to);
+    if (cell !== undefined) {
+      cell.enqueue(sender === undefined ? { to, m: msg } : { to, m: msg, f: sender });
+      return;
+    }
+    const envelope: Envelope = sender === undefined ? { to, m: msg } : { to, m: msg, f: sender };
+    if (checkCloneable(msg)) envelope.h = 1;
+    this.forward(envelope, transfer);
+  }
+
+  ask(to: string, msg: unknown, timeout: number, sender: string | undefined): Promise<unknown> {
+    const cell = this.cells.get(to);
+    let envelope: Envelope;
+    if (cell === undefined) {
+      envelope = { to, m: msg, a: { s: this.site, r: 0 } };
+      try {
+        if (checkCloneable(msg)) envelope.h = 1;
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    } else {
+      envelope = { to, m: msg, a: { s: this.site, r: 0 } };
+    }
+    if (sender !== undefined) envelope.f = sender;
+    const rid = this.nextRid++;
+    envelope.a!.r = rid;
+    const promise = new Promise<unknown>((resolve, reject) => {
+      const pending: PendingAsk = { to, resolve, reject, timer: undefined };
+      if (timeout !== Infinity && timeout !== null && timeout !== undefined) {
+        pending.timer = setTimeout(() => {
+          this.pending.delete(rid);
+          reject(new AskTimeoutError(`ask to ${to} got no reply within ${timeout} ms; raise { timeout } or check that its handler calls ctx.reply()`));
+        }, timeout);
+      }
+      this.pending.set(rid, pending);
+    });
+    if (cell !== undefined) cell.enqueue(envelope);
+    else this.forward(envelope, undefined);
+    return promise;
+  }
+
+  reply(to: { s: number; r: number }, ok: boolean, value: unknown): void {
+    if (to.s === this.site) return this.settle(to.r, ok, value);
+    const reply: ReplyEnvelope = { a: to, ok, v: ok ? value : serializeError(value) };
+    if (ok) {
+      try {
+        checkCloneable(value, 'reply');
+      } catch (error) {
+        reply.ok = false;
+        reply.v = serializeError(error);
+      }
+    }
+    this.forwardReply(reply);
+  }
+
+  /** Settles a pending ask of this site (late replies to timed-out asks are dropped). */
+  settle(rid: number, ok: boolean, value: unknown): void {
+    const pending = this.pending.get(rid);
+    if (pending === undefined) return;
+    this.pending.delete(rid);
+    if (pending.timer) clearTimeout(pending.timer);
+    if (ok) pending.resolve(value);
+    else pending.reject(reviveError(value));
+  }
+
+  /** Receives a reply posted by another site. */
+  receiveReply(reply: ReplyEnvelope): void {
+    this.settle(reply.a.r, reply.ok, reply.ok ? reviveHandles(reply.v, this) : reply.v);
+  }
+
+  /** Delivers an envelope that arrived from another thread to a local cell. */
+  receive(envelope: Envelope): void {
+    if (envelope.h === 1) envelope.m = reviveHandles(envelope.m, this);
+    const cell = this.cells.get(envelope.to);
+    if (cell === undefined) return this.deadLetter(envelope);
+    cell.enqueue(envelope);
+  }
+
+  /** Rejects every pending ask whose target is among `ids` (their host died). */
+  targetsDown(ids: ReadonlySet<string>): void {
+    for (const [rid, pending] of this.pending) {
+      if (!ids.has(pending.to)) continue;
+      this.pending.delete(rid);
+      if (pending.timer) clearTimeout(pending.timer);
+      pending.reject(new NoProcError(`actor ${pending.to} was killed before it replied (its worker died)`));
+    }
+  }
+
+  /** Rejects every pending ask (the runtime is going away). */
+  rejectAllPending(error: Error): void {
+    for (const [rid, pending] of this.pending) {
+      this.pending.delete(rid);
+      if (pending.timer) clearTimeout(pending.timer);
+      pending.reject(error);
+    }
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+}
+
+/** A message addressed to nobody: answer an ask with NoProcError so it never hangs. */
+export function noProcReply(runtime: Runtime, envelope: Envelope): void {
+  if (envelope.a) runtime.reply(envelope.a, false, new NoProcError(`no actor ${envelope.to}: it has exited or never existed`));
+}
+
