@@ -268,9 +268,30 @@ export class SystemImpl extends EventEmitter implements System {
     return new Ref(this.runtime, entry.id, name);
   }
 
-  /** Registers a Process (its target runs in an exclusive host, see multiprocessing/process.ts). */
+  /** Registers a Process (its target runs in an exclusive host, see multiprocessing/). */
   registerProcess(id: string, label: string, site: number, parent: string | null): void {
     this.entries.set(id, { id, site, name: undefined, label, trapExit: false, parent, process: true });
+    if (parent !== null) this.link(parent, id);
+  }
+
+  /** The Process whose exclusive host is `site` (the parent of processes it starts). */
+  processOnSite(site: number): string | undefined {
+    for (const entry of this.entries.values()) if (entry.process && entry.site === site) return entry.id;
+    return undefined;
+  }
+
+  moveProcess(id: string, site: number): void {
+    const entry = this.entries.get(id);
+    if (entry) entry.site = site;
+  }
+
+  /** set by the multiprocessing facade: a Process target as a supervised child */
+  static processImpl: ((system: SystemImpl, target: Function, args: unknown[], name: string | undefined) => Promise<ActorRef>) | undefined;
+
+  /** A Process target started as an actor-like child (supervisors' function children). */
+  spawnProcessChild(target: Function, args: readonly unknown[] = [], name?: string): Promise<ActorRef> {
+    if (!SystemImpl.processImpl) return Promise.reject(new RuntimeError('the multiprocessing facade is not loaded'));
+    return SystemImpl.processImpl(this, target, [...args], name);
   }
 
   // ---- routing ------------------------------------------------------------------------------------
@@ -409,6 +430,7 @@ export class SystemImpl extends EventEmitter implements System {
     const exited = this.exitOf(entry.id).then(() => {});
     const cell = this.runtime.cells.get(entry.id);
     if (cell) cell.requestStop(reason);
+    else if (entry.process) this.emit('terminateProcess', entry.id, reason);
     else this.pool?.host(entry.site)?.post({ t: 'stop', id: entry.id, reason: serializeReason(reason) });
     return exited;
   }
@@ -549,7 +571,8 @@ export class SystemImpl extends EventEmitter implements System {
     const dead = new Set<string>();
     for (const entry of this.entries.values()) if (entry.site === host.site) dead.add(entry.id);
     for (const envelope of host.takeUnsent()) noProcReply(this.runtime, envelope);
-    if (end.kind === 'died') {
+    const onlyProcess = dead.size === 1 && this.entries.get([...dead][0]!)?.process === true;
+    if (end.kind === 'died' && !onlyProcess && !host.closing) {
       this.log.warn({ host: host.site, cause: end.cause, actors: dead.size }, 'host worker died; its actors exit killed');
     }
     this.emit('hostEnded', host, end);

@@ -17,7 +17,7 @@ import type { FromHost, HostTask, ToHost } from './protocol.js';
 export type HostMode = 'shared' | 'exclusive';
 
 /** Why a host went away: it finished (exclusive), was closed, or died. */
-export type HostEnd = { kind: 'finished' } | { kind: 'died'; cause: string; exitCode?: number };
+export type HostEnd = { kind: 'finished'; result?: unknown } | { kind: 'died'; cause: string; exitCode?: number };
 
 export interface HostEvents {
   message(host: Host, message: FromHost): void;
@@ -241,7 +241,7 @@ export class HostPool {
       });
       port1.on('close', () => end(host.closing ? { kind: 'finished' } : { kind: 'died', cause: 'control port closed' }));
       this.pool.run(task, { transferList: [port2 as never], signal: host.signal }).then(
-        () => end({ kind: 'finished' }),
+        (result: unknown) => end({ kind: 'finished', result }),
         (error: Error) => end({ kind: 'died', cause: host.signal.aborted ? 'terminated' : String(error?.message ?? error) }),
       );
     });

@@ -277,7 +277,13 @@ export class HostRuntime extends Runtime {
       const target = (await load(request.loc)) as (...args: unknown[]) => unknown;
       if (typeof target !== 'function') throw new RuntimeError(`the Process target loaded in the worker is not a function (${typeof target})`);
       const args = request.h ? reviveHandles(request.args, this) : request.args;
-      await target(...args);
+      if (isProcessSubclass(target)) {
+        const self = Object.create(target.prototype) as { run(): unknown; mailbox?: unknown };
+        Object.assign(self, args[0], { mailbox: info.mailbox });
+        await self.run();
+      } else {
+        await (target as (...a: unknown[]) => unknown)(...args);
+      }
       exitcode = 0;
     } catch (error) {
       exitcode = error instanceof SystemExit || (error as Error)?.name === 'SystemExit' ? exitOf(error as SystemExit) : uncaught(info.name, error);
@@ -326,6 +332,10 @@ export class HostRuntime extends Runtime {
     if (!mailbox?.putNowait) return noProcReply(this, envelope);
     mailbox.putNowait(envelope.m).catch(() => {});
   }
+}
+
+function isProcessSubclass(fn: Function): fn is Function & { prototype: { run(): unknown } } {
+  return /^class\b/.test(Function.prototype.toString.call(fn)) && typeof fn.prototype?.run === 'function';
 }
 
 function exitOf(error: SystemExit): number {

@@ -19,3 +19,4 @@ export {
   BrokenWorkerError,
   AbandonedLockError,
 } from '../errors.js';
+export { Process, currentProcess, parentProcess, activeChildren, cpuCount, exit, type ProcessOptions } from './process.js';
