@@ -182,7 +182,7 @@ export class SystemImpl extends EventEmitter implements System {
     this.pool ??= new HostPool({
       hosts: this.options.hosts,
       system: this.name,
-      watchdog: this.options.watchdog ?? 2000,
+      watchdog: this.options.watchdog ?? 5000,
       logLevel: this.log.level,
       events: {
         message: (host, message) => this.onHostMessage(host, message),

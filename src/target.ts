@@ -47,19 +47,35 @@ export function freeVariables(source: string): string[] {
   return [...free];
 }
 
-/** Where a worker finds a Process/Pool target. */
-export async function locateTarget(fn: unknown, what = 'target'): Promise<Locator> {
-  if (typeof fn !== 'function') throw new ValueError(`${what} must be a function (got ${fn === null ? 'null' : typeof fn})`);
-  if (isTask(fn)) return findExport(fn, taskModule(fn), `${what} "${fn.name || 'anonymous'}"`);
-  const source = Function.prototype.toString.call(fn);
-  if (/\{\s*\[native code\]\s*\}$/.test(source)) throw new ValueError(`${what} "${fn.name}" is a native or bound function; pass a plain function or a task()`);
+const sources = new WeakMap<Function, Locator>();
+
+/**
+ * The source locator of a self-contained function (cached per function); throws ClosureError
+ * naming the first free variable. Sync, so Process.start() can fail at once.
+ */
+export function sourceLocator(fn: Function, what = 'target'): Locator {
+  const cached = sources.get(fn);
+  if (cached) return cached;
+  let source = Function.prototype.toString.call(fn);
   const name = fn.name || 'anonymous';
-  const free = freeVariables(/^(async\s+)?[A-Za-z_$][\w$]*\s*\(/.test(source) && !/^(async\s+)?function\b/.test(source) ? `function ${source}` : source);
+  if (/\{\s*\[native code\]\s*\}$/.test(source)) throw new ValueError(`${what} "${name}" is a native or bound function; pass a plain function or a task()`);
+  // method shorthand `run() {}` is not an expression on its own
+  if (/^(async\s+)?[A-Za-z_$][\w$]*\s*\(/.test(source) && !/^(async\s+)?function\b/.test(source)) source = `function ${source}`;
+  const free = freeVariables(source);
   if (free.length > 0) {
     throw new ClosureError(
       `${what} "${name}" captures "${free[0]}" from its enclosing scope, which a worker thread cannot see; ` +
         `export the function from a module wrapped in task() (it may then use that module's imports), or pass "${free[0]}" as an argument`,
     );
   }
-  return { by: 'source', source: /^(async\s+)?[A-Za-z_$][\w$]*\s*\(/.test(source) && !/^(async\s+)?function\b/.test(source) ? `function ${source}` : source, name };
+  const locator: Locator = { by: 'source', source, name };
+  sources.set(fn, locator);
+  return locator;
+}
+
+/** Where a worker finds a Process/Pool target. */
+export async function locateTarget(fn: unknown, what = 'target'): Promise<Locator> {
+  if (typeof fn !== 'function') throw new ValueError(`${what} must be a function (got ${fn === null ? 'null' : typeof fn})`);
+  if (isTask(fn)) return findExport(fn, taskModule(fn), `${what} "${fn.name || 'anonymous'}"`);
+  return sourceLocator(fn, what);
 }

@@ -106,7 +106,7 @@ export interface CreateSystemOptions {
   hosts?: number;
   logger?: Logger;
   name?: string;
-  /** ms a shared-host handler may block before the host is recycled (default 2000) */
+  /** ms a shared host may stay blocked (an endless handler) before it is recycled (default 5000) */
   watchdog?: number;
 }
 

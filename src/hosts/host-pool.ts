@@ -12,7 +12,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import Tinypool from 'tinypool';
 import type { Envelope } from '../cell.js';
 import type { ReplyEnvelope } from '../runtime.js';
-import type { FromHost, HostTask, ToHost } from './protocol.js';
+import type { FromHost, HostTask, RunRequest, ToHost } from './protocol.js';
 
 export type HostMode = 'shared' | 'exclusive';
 
@@ -125,7 +125,12 @@ function workerEntry(): string {
 
 export function hostModuleUrl(): string {
   const built = new URL('./host-worker.js', import.meta.url);
-  return existsSync(fileURLToPath(built)) ? built.href : new URL('./host-worker.ts', import.meta.url).href;
+  if (existsSync(fileURLToPath(built))) return built.href;
+  // Running from src (vitest, tsx): the built host is the same code without a TypeScript
+  // compile in every worker; TROUPE_HOST=src forces the sources.
+  const dist = new URL('../../dist/src/hosts/host-worker.js', import.meta.url);
+  if (process.env.TROUPE_HOST !== 'src' && existsSync(fileURLToPath(dist))) return dist.href;
+  return new URL('./host-worker.ts', import.meta.url).href;
 }
 
 export class HostPool {
@@ -145,7 +150,8 @@ export class HostPool {
     this.pool = new Tinypool({
       filename: workerEntry(),
       minThreads: 1,
-      maxThreads: 1024,
+      // Enough for hundreds of concurrent processes (~8 MiB each); beyond it, starts queue.
+      maxThreads: Math.max(64, 8 * os.availableParallelism()),
       idleTimeout: 30_000,
       useAtomics: false,
       workerData: { hostModule: hostModuleUrl() },
@@ -185,17 +191,27 @@ export class HostPool {
   }
 
   /** A host of its own for one Process target. */
-  exclusiveHost(): Promise<Host> {
-    return this.start(this.nextSite++, 'exclusive');
+  /**
+   * A host of its own for one Process target (`run`, sent with the task so the target starts
+   * without a round trip) or for Pool work. Resolves at once: messages posted before the worker
+   * is up wait in its control port.
+   */
+  exclusiveHost(run?: RunRequest): Promise<Host> {
+    const site = this.nextSite++;
+    if (run) run.site = site;
+    const starting = this.start(site, 'exclusive', run);
+    starting.catch(() => {});
+    const host = this.all.get(site);
+    return host ? Promise.resolve(host) : starting;
   }
 
-  private start(site: number, mode: HostMode): Promise<Host> {
+  private start(site: number, mode: HostMode, run?: RunRequest): Promise<Host> {
     if (this.closed) return Promise.reject(new Error('the system has shut down'));
     const { port1, port2 } = new MessageChannel();
     const watch = new SharedArrayBuffer(8);
     const host = new Host(site, mode, port1, new Int32Array(watch));
     this.all.set(site, host);
-    const task: HostTask = { control: port2, site, system: this.options.system, mode, watch, logLevel: this.options.logLevel };
+    const task: HostTask = { control: port2, site, system: this.options.system, mode, watch, logLevel: this.options.logLevel, run };
     let settled = false;
     let rawWorker: { off(event: string, fn: (code: number) => void): void } | undefined;
     const onExit = (code: number): void => end({ kind: 'died', cause: `worker exited with code ${code}`, exitCode: code });

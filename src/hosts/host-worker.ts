@@ -56,7 +56,7 @@ export class HostRuntime extends Runtime {
   private dead: Envelope[] = [];
   private transfer: unknown[] = [];
   private flushing = false;
-  private heartbeat: NodeJS.Timeout;
+  private heartbeat: NodeJS.Timeout | undefined;
   private finish!: (value: unknown) => void;
   readonly done: Promise<unknown>;
   /** the Process running here (exclusive mode) */
@@ -70,14 +70,15 @@ export class HostRuntime extends Runtime {
     this.mode = task.mode;
     this.port = task.control as never;
     this.system = new WorkerSystem(this);
-    this.log = pino({ level: task.logLevel, base: { system: task.system, host: task.site } });
+    this.log = pino({ level: task.logLevel, base: { system: task.system, host: task.site } }, ((batch: string[]) => ({ write: (line: string) => void (batch.push(line) === 1 && queueMicrotask(() => this.post({ t: 'log', b: batch.splice(0) }))) }))([]));
     this.done = new Promise((resolve) => (this.finish = resolve));
     const beats = new Int32Array(task.watch);
-    this.heartbeat = setInterval(() => Atomics.add(beats, 0, 1), 20);
-    this.heartbeat.unref();
+    this.heartbeat = task.mode === 'shared' ? setInterval(() => Atomics.add(beats, 0, 1), 20) : undefined;
+    this.heartbeat?.unref();
     this.port.on('message', (message: ToHost) => this.onMessage(message));
     this.port.on('close', () => this.close());
     this.post({ t: 'ready', threadId });
+    if (task.run) void this.run(task.run);
   }
 
   post(message: FromHost, transfer?: readonly unknown[]): void {
@@ -336,6 +337,13 @@ export class HostRuntime extends Runtime {
 
 function isProcessSubclass(fn: Function): fn is Function & { prototype: { run(): unknown } } {
   return /^class\b/.test(Function.prototype.toString.call(fn)) && typeof fn.prototype?.run === 'function';
+}
+
+let logger: Logger | undefined;
+/** One pino logger per worker thread; hosts take children of it. */
+function threadLogger(level: string): Logger {
+  logger ??= pino({ level });
+  return logger;
 }
 
 function exitOf(error: SystemExit): number {

@@ -16,6 +16,8 @@ export interface HostTask {
   /** [busy cell slot, handler start time in ms] for the watchdog */
   watch: SharedArrayBuffer;
   logLevel: string;
+  /** exclusive hosts: the Process to run at once */
+  run?: RunRequest;
 }
 
 export interface SpawnRequest {
@@ -33,6 +35,8 @@ export interface SpawnRequest {
 /** A Process target to run in an exclusive host (DESIGN §4.1). */
 export interface RunRequest {
   t: 'run';
+  /** the host's site, filled in by HostPool */
+  site?: number;
   id: string;
   loc: Locator;
   args: unknown[];

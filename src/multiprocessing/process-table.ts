@@ -6,7 +6,7 @@
  */
 import { nanoid } from 'nanoid';
 import type { Host, HostEnd } from '../hosts/host-pool.js';
-import type { ProcessInfo, ToHost } from '../hosts/protocol.js';
+import type { ProcessInfo, RunRequest } from '../hosts/protocol.js';
 import { checkCloneable } from '../handles.js';
 import type { SystemImpl } from '../system.js';
 import type { Locator } from '../define.js';
@@ -96,21 +96,20 @@ export class ProcessTable {
   }
 
   private async run(proc: Live, request: LaunchRequest): Promise<void> {
+    const info: ProcessInfo = { name: proc.name, pid: proc.pid, daemon: proc.daemon, id: proc.id, mailbox: request.mailbox, parent: request.parent };
+    const message: RunRequest = { t: 'run', id: proc.id, loc: request.locator, args: request.args, process: info };
     let host: Host;
     try {
-      host = await this.system.hostPool().exclusiveHost();
+      if (checkCloneable(request.args, 'Process args') || checkCloneable(info, 'process info')) message.h = 1;
+      host = await this.system.hostPool().exclusiveHost(message);
     } catch (error) {
-      this.system.log.error({ err: error, process: proc.name }, 'could not start a worker for the process');
+      process.stderr.write(`Process ${proc.name}:\n${error instanceof Error ? error.stack : String(error)}\n`);
       return this.finish(proc, 1);
     }
     proc.host = host;
-    this.system.moveProcess(proc.id, host.site);
-    if (proc.signal !== null) return void host.terminate();
-    const info: ProcessInfo = { name: proc.name, pid: proc.pid, daemon: proc.daemon, id: proc.id, mailbox: request.mailbox, parent: request.parent };
-    const message: ToHost = { t: 'run', id: proc.id, loc: request.locator, args: request.args, process: info };
-    if (checkCloneable(request.args, 'Process args') || checkCloneable(info, 'process info')) message.h = 1;
     host.load++;
-    host.post(message);
+    this.system.moveProcess(proc.id, host.site);
+    if (proc.signal !== null) host.terminate();
   }
 
   private ended(proc: Live, end: HostEnd): void {

@@ -6,11 +6,11 @@
  */
 import os from 'node:os';
 import { mainSystem } from '../default-system.js';
-import { ClosureError, RuntimeError, SystemExit, ValueError } from '../errors.js';
+import { RuntimeError, SystemExit, ValueError } from '../errors.js';
 import { currentHost } from '../hosts/host-worker.js';
 import type { ProcessInfo } from '../hosts/protocol.js';
 import { kernelCall } from '../kernel-call.js';
-import { locateTarget, freeVariables } from '../target.js';
+import { locateTarget, sourceLocator } from '../target.js';
 import { isTask, type Locator } from '../define.js';
 import { SystemImpl } from '../system.js';
 import type { ActorRef } from '../types.js';
@@ -258,16 +258,7 @@ function subclassState(proc: Process): Record<string, unknown> {
 
 /** An inline target that reads outer variables fails now, not in the worker. */
 function checkSelfContained(target: Function): void {
-  if (isTask(target)) return;
-  const source = Function.prototype.toString.call(target);
-  const normalised = /^(async\s+)?[A-Za-z_$][\w$]*\s*\(/.test(source) && !/^(async\s+)?function\b/.test(source) ? `function ${source}` : source;
-  const free = freeVariables(normalised);
-  if (free.length > 0) {
-    throw new ClosureError(
-      `target "${target.name || 'anonymous'}" captures "${free[0]}" from its enclosing scope, which a worker thread cannot see; ` +
-        `export the function from a module wrapped in task() (it may then use that module's imports), or pass "${free[0]}" as an argument`,
-    );
-  }
+  if (!isTask(target)) sourceLocator(target);
 }
 
 function reportStartFailure(name: string, error: unknown): number {

@@ -1,0 +1,17 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const script = (name: string) => fileURLToPath(new URL(`./fixtures/scripts/${name}`, import.meta.url));
+
+describe('a script using processes', () => {
+  it('exits by itself, forwards target output, and prints a failing target like Python', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', script('throwing-process.ts')], { encoding: 'utf8', timeout: 30_000 });
+    expect(result.signal).toBeNull();
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('4 cube is 64');
+    expect(result.stdout).toContain('exitcodes 1 0');
+    expect(result.stderr).toMatch(/Process Failing:\n(Error: target failed|.*\n)*.*target failed/);
+    expect(result.stderr).toContain('process-targets.ts');
+  }, 40_000);
+});
