@@ -5,6 +5,7 @@
  * lives here, so a worker's death loses nothing that reached main.
  */
 import { EventEmitter } from 'node:events';
+import { MessageChannel } from 'node:worker_threads';
 import { nanoid } from 'nanoid';
 import pino, { type Logger } from 'pino';
 import type { Cell, Envelope } from './cell.js';
@@ -296,7 +297,8 @@ export class SystemImpl extends EventEmitter implements System {
 
   // ---- routing ------------------------------------------------------------------------------------
 
-  route(envelope: Envelope, transfer?: readonly unknown[]): void {
+  /** Routes an envelope to its actor's site; `from` is the host it came from, if any. */
+  route(envelope: Envelope, transfer?: readonly unknown[], from?: Host): void {
     let id = envelope.to;
     if (id.startsWith('name:')) {
       const resolved = this.names.get(id.slice(5));
@@ -312,6 +314,24 @@ export class SystemImpl extends EventEmitter implements System {
     const host = entry && entry.site !== 0 ? this.pool?.host(entry.site) : undefined;
     if (!host || !host.alive) return this.deadLetter(envelope);
     host.deliver(envelope, transfer);
+    if (from && from !== host && from.alive) this.shortcut(from, host, id);
+  }
+
+  private readonly pairs = new Set<string>();
+
+  /** Links two hosts directly and tells `from` where `id` lives, so later sends skip main. */
+  private shortcut(from: Host, to: Host, id: string): void {
+    const key = from.site < to.site ? `${from.site}:${to.site}` : `${to.site}:${from.site}`;
+    if (!this.pairs.has(key)) {
+      this.pairs.add(key);
+      const { port1, port2 } = new MessageChannel();
+      from.post({ t: 'peer', site: to.site, port: port1 }, [port1]);
+      to.post({ t: 'peer', site: from.site, port: port2 }, [port2]);
+    }
+    if (from.told.has(id)) return;
+    if (from.told.size > 100_000) from.told.clear();
+    from.told.add(id);
+    from.postOrdered({ t: 'where', id, site: to.site });
   }
 
   routeReply(reply: ReplyEnvelope): void {
@@ -505,11 +525,16 @@ export class SystemImpl extends EventEmitter implements System {
   private onHostMessage(host: Host, message: FromHost): void {
     switch (message.t) {
       case 'd':
-        for (const envelope of message.b) this.route(envelope);
+        for (const envelope of message.b) this.route(envelope, undefined, host);
         return;
       case 'r':
         for (const reply of message.b) this.routeReply(reply);
         return;
+      case 'fence': {
+        const target = this.pool?.host(message.to);
+        target?.postOrdered({ t: 'fence', from: host.site, seq: message.seq });
+        return;
+      }
       case 'dead':
         for (const envelope of message.b) this.deadLetter(envelope);
         return;
@@ -575,6 +600,7 @@ export class SystemImpl extends EventEmitter implements System {
     if (end.kind === 'died' && !onlyProcess && !host.closing) {
       this.log.warn({ host: host.site, cause: end.cause, actors: dead.size }, 'host worker died; its actors exit killed');
     }
+    for (const key of this.pairs) if (key.split(':').includes(String(host.site))) this.pairs.delete(key);
     this.emit('hostEnded', host, end);
     for (const id of dead) {
       const entry = this.entries.get(id);

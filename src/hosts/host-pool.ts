@@ -62,6 +62,15 @@ export class Host {
     this.port.postMessage(message, transfer as never);
   }
 
+  /** ids this host was told the site of (so it sends to them directly) */
+  readonly told = new Set<string>();
+
+  /** Posts after everything already queued for this host (fences keep their place). */
+  postOrdered(message: ToHost): void {
+    this.flush();
+    this.post(message);
+  }
+
   /** Queues an envelope; a burst goes out as one batch at the end of the current tick. */
   deliver(envelope: Envelope, transfer?: readonly unknown[]): void {
     this.envelopes.push(envelope);
@@ -90,6 +99,7 @@ export class Host {
   private readonly flush = (): void => {
     this.flushing = false;
     if (!this.alive) return;
+    if (this.envelopes.length === 0 && this.replies.length === 0) return;
     if (this.envelopes.length > 0) {
       const batch = this.envelopes;
       const transfer = this.transfer;

@@ -15,6 +15,7 @@ import { checkCloneable, reviveHandles } from '../handles.js';
 import { Runtime, noProcReply, type ReplyEnvelope } from '../runtime.js';
 import type { ActorDefinition, ActorRef, ExitReason, SpawnOptions, Supervisor, SupervisorSpec, System } from '../types.js';
 import { load } from './load.js';
+import { Peer } from './peers.js';
 import type { FromHost, HostTask, ProcessInfo, RunRequest, SpawnRequest, ToHost } from './protocol.js';
 import { locate, serializeReason, reviveReason } from '../wire.js';
 
@@ -56,6 +57,9 @@ export class HostRuntime extends Runtime {
   private dead: Envelope[] = [];
   private transfer: unknown[] = [];
   private flushing = false;
+  /** direct links to other hosts, and where actors we send to live */
+  private readonly peers = new Map<number, Peer>();
+  private readonly where = new Map<string, number>();
   private heartbeat: NodeJS.Timeout | undefined;
   private finish!: (value: unknown) => void;
   readonly done: Promise<unknown>;
@@ -88,12 +92,19 @@ export class HostRuntime extends Runtime {
   // ---- transport ------------------------------------------------------------------------------
 
   protected forward(envelope: Envelope, transfer: readonly unknown[] | undefined): void {
+    const site = this.where.get(envelope.to);
+    if (site !== undefined) {
+      const peer = this.peers.get(site);
+      if (peer && !peer.closed) return peer.send(envelope, transfer);
+    }
     this.envelopes.push(envelope);
     if (transfer) this.transfer.push(...transfer);
     this.scheduleFlush();
   }
 
   protected forwardReply(reply: ReplyEnvelope): void {
+    const peer = this.peers.get(reply.a.s);
+    if (peer && !peer.closed) return peer.reply(reply);
     this.replies.push(reply);
     this.scheduleFlush();
   }
@@ -215,7 +226,24 @@ export class HostRuntime extends Runtime {
         this.cells.get(message.id)?.hang(message.ms);
         return;
       case 'down':
+        for (const id of message.ids) this.where.delete(id);
         this.targetsDown(new Set(message.ids));
+        return;
+      case 'peer':
+        this.addPeer(message.site, message.port);
+        return;
+      case 'where': {
+        const peer = this.peers.get(message.site);
+        if (!peer || peer.closed) return;
+        // everything sent to main so far goes first; then the fence; then direct sends
+        this.flush();
+        this.post({ t: 'fence', to: message.site, seq: peer.nextFence() });
+        if (this.where.size > 100_000) this.where.clear();
+        this.where.set(message.id, message.site);
+        return;
+      }
+      case 'fence':
+        this.peers.get(message.from)?.fenceArrived(message.seq);
         return;
       case 'res': {
         const call = this.calls.get(message.rid);
@@ -230,6 +258,15 @@ export class HostRuntime extends Runtime {
       case 'close':
         return void this.close();
     }
+  }
+
+  private addPeer(site: number, port: import('node:worker_threads').MessagePort): void {
+    const peer = new Peer(site, port, this, () => {
+      this.peers.delete(site);
+      for (const [id, at] of this.where) if (at === site) this.where.delete(id);
+      for (const envelope of peer.takeUnsent()) noProcReply(this, envelope);
+    });
+    this.peers.set(site, peer);
   }
 
   private readonly taskCache = new Map<string, Promise<unknown>>();
@@ -308,6 +345,10 @@ export class HostRuntime extends Runtime {
     this.closing = true;
     for (const cell of this.cells.values()) void cell.finish({ kind: 'shutdown' }, true);
     this.flush();
+    for (const peer of this.peers.values()) {
+      peer.flush();
+      peer.close();
+    }
     clearInterval(this.heartbeat);
     this.rejectAllPending(new RuntimeError('the host worker closed'));
     for (const call of this.calls.values()) call.reject(new RuntimeError('the host worker closed'));

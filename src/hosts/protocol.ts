@@ -67,6 +67,9 @@ export type ToHost =
   | { t: 'down'; ids: string[] }
   | { t: 'res'; rid: number; ok: boolean; v: unknown; h?: 1 }
   | { t: 'task'; rid: number; loc: Locator; args: unknown[]; h?: 1 }
+  | { t: 'peer'; site: number; port: MessagePort }
+  | { t: 'where'; id: string; site: number }
+  | { t: 'fence'; from: number; seq: number }
   | { t: 'close' };
 
 export type FromHost =
@@ -80,4 +83,5 @@ export type FromHost =
   | { t: 'exitcode'; id: string; code: number; hard: boolean }
   | { t: 'log'; b: unknown[] }
   | { t: 'taskDone'; rid: number; ok: boolean; v: unknown; h?: 1 }
+  | { t: 'fence'; to: number; seq: number }
   | { t: 'closed' };
