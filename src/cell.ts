@@ -22,6 +22,8 @@ export interface Envelope {
   f?: string;
   /** the message carries handles to revive */
   h?: 1;
+  /** the message is not plain JSON data (its batch goes by structured clone) */
+  x?: 1;
 }
 
 const enum Phase {

@@ -23,12 +23,30 @@ function isPlainContainer(value: object): boolean {
   return proto === Object.prototype || proto === null || (value as { __troupe?: unknown }).__troupe !== undefined;
 }
 
+/** classify() flags: the value holds handles to revive / cannot travel as JSON text. */
+export const HAS_HANDLES = 1;
+export const NOT_JSON = 2;
+
 /**
  * Checks that `value` survives structured clone, throwing SerializationError with the path of the
  * first offending part. Returns true when it holds handles the receiver must revive.
  */
-export function checkCloneable(value: unknown, path = 'message', depth = 0): boolean {
+export function checkCloneable(value: unknown, path = 'message'): boolean {
+  return (classify(value, path) & HAS_HANDLES) !== 0;
+}
+
+/**
+ * Like checkCloneable, and also tells whether the value is plain JSON data (plain objects,
+ * arrays, strings, finite numbers, booleans, null), which batches send as one JSON string —
+ * cheaper than structured clone for many small messages.
+ */
+export function classify(value: unknown, path = 'message', depth = 0): number {
   switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return 0;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0) ? 0 : NOT_JSON;
     case 'function':
       throw new SerializationError(`${path} is a function, which cannot be sent between threads; send data, or an exported task()/actor`);
     case 'symbol':
@@ -36,38 +54,35 @@ export function checkCloneable(value: unknown, path = 'message', depth = 0): boo
     case 'object':
       break;
     default:
-      return false;
+      return NOT_JSON;
   }
-  if (value === null || depth > 64) return false;
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp) return false;
-  let handles = (value as { __troupe?: unknown }).__troupe !== undefined;
+  if (value === null) return 0;
+  if (depth > 64) return NOT_JSON;
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp || value instanceof Error) return NOT_JSON;
+  let flags = (value as { __troupe?: unknown }).__troupe !== undefined ? HAS_HANDLES : 0;
   if (value instanceof Map) {
-    for (const [k, v] of value) {
-      if (checkCloneable(k, `${path} key`, depth + 1)) handles = true;
-      if (checkCloneable(v, `${path}.get(${String(k)})`, depth + 1)) handles = true;
-    }
-    return handles;
+    flags |= NOT_JSON;
+    for (const [k, v] of value) flags |= classify(k, `${path} key`, depth + 1) | classify(v, `${path}.get(${String(k)})`, depth + 1);
+    return flags;
   }
   if (value instanceof Set) {
-    for (const v of value) if (checkCloneable(v, `${path} member`, depth + 1)) handles = true;
-    return handles;
-  }
-  if (value instanceof Error) return false;
-  if (!isPlainContainer(value)) {
-    const name = (value as object).constructor?.name ?? 'object';
-    // Class instances lose their prototype (and private state) in structured clone.
-    if (hasPrivateState(value)) {
-      throw new SerializationError(`${path} is a ${name} instance whose state structured clone cannot copy; send plain data instead`);
-    }
+    flags |= NOT_JSON;
+    for (const v of value) flags |= classify(v, `${path} member`, depth + 1);
+    return flags;
   }
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (checkCloneable(value[i], `${path}[${i}]`, depth + 1)) handles = true;
-    return handles;
+    for (let i = 0; i < value.length; i++) flags |= classify(value[i], `${path}[${i}]`, depth + 1);
+    return flags;
   }
-  for (const key in value as object) {
-    if (checkCloneable((value as Record<string, unknown>)[key], `${path}.${key}`, depth + 1)) handles = true;
+  if (!isPlainContainer(value)) {
+    flags |= NOT_JSON;
+    const name = (value as object).constructor?.name ?? 'object';
+    if (hasPrivateState(value)) {
+      throw new SerializationError(`${path} is a ${name} instance that structured clone cannot copy; send plain data instead`);
+    }
   }
-  return handles;
+  for (const key in value as object) flags |= classify((value as Record<string, unknown>)[key], `${path}.${key}`, depth + 1);
+  return flags;
 }
 
 function hasPrivateState(value: object): boolean {

@@ -1,6 +1,7 @@
 /**
  * `troupe`: the actor door — systems, definitions, refs, supervisors — and every error class.
  */
+import '../supervisors/index.js';
 export { createSystem } from './system.js';
 export { defaultSystem } from './default-system.js';
 export { defineActor, fromMachine, task } from './define.js';

@@ -9,7 +9,7 @@ import { behaviourOf } from './behaviour.js';
 import { Cell, type Envelope } from './cell.js';
 import type { Definition } from './define.js';
 import { AskTimeoutError, NoProcError, serializeError, reviveError } from './errors.js';
-import { checkCloneable, reviveHandles } from './handles.js';
+import { checkCloneable, classify, HAS_HANDLES, NOT_JSON, reviveHandles } from './handles.js';
 import { Ref } from './ref.js';
 import type { ActorDefinition, ActorRef, ExitReason, SpawnOptions, System } from './types.js';
 
@@ -106,7 +106,8 @@ export abstract class Runtime {
       return;
     }
     const envelope: Envelope = sender === undefined ? { to, m: msg } : { to, m: msg, f: sender };
-    if (checkCloneable(msg)) envelope.h = 1;
+    mark(envelope, classify(msg));
+    if (transfer) envelope.x = 1;
     this.forward(envelope, transfer);
   }
 
@@ -116,7 +117,7 @@ export abstract class Runtime {
     if (cell === undefined) {
       envelope = { to, m: msg, a: { s: this.site, r: 0 } };
       try {
-        if (checkCloneable(msg)) envelope.h = 1;
+        mark(envelope, classify(msg));
       } catch (error) {
         return Promise.reject(error);
       }
@@ -200,6 +201,66 @@ export abstract class Runtime {
   get pendingCount(): number {
     return this.pending.size;
   }
+}
+
+function mark(envelope: Envelope, flags: number): void {
+  if (flags & HAS_HANDLES) envelope.h = 1;
+  if (flags & NOT_JSON) envelope.x = 1;
+}
+
+/**
+ * Encodes a batch of envelopes. When every message is plain data the batch becomes one JSON
+ * string, with runs of one-way messages between the same sender and target sharing one header:
+ * `[[to, from, h, [m1, m2, ...]] | [to, from, h, m, site, rid], ...]` — far fewer bytes to clone.
+ */
+export function encodeBatch(envelopes: Envelope[]): Envelope[] | string {
+  for (let i = 0; i < envelopes.length; i++) if (envelopes[i]!.x === 1) return envelopes;
+  const groups: unknown[] = [];
+  let run: unknown[] | undefined;
+  let runTo: string | undefined;
+  let runFrom: string | undefined;
+  let runH = 0;
+  for (let i = 0; i < envelopes.length; i++) {
+    const e = envelopes[i]!;
+    const h = e.h === 1 ? 1 : 0;
+    if (e.a) {
+      groups.push([e.to, e.f ?? 0, h, e.m, e.a.s, e.a.r]);
+      run = undefined;
+      continue;
+    }
+    if (run !== undefined && e.to === runTo && e.f === runFrom && h === runH) {
+      run.push(e.m);
+      continue;
+    }
+    run = [e.m];
+    runTo = e.to;
+    runFrom = e.f;
+    runH = h;
+    groups.push([e.to, e.f ?? 0, h, run]);
+  }
+  return JSON.stringify(groups);
+}
+
+export function decodeBatch(batch: Envelope[] | string): Envelope[] {
+  if (typeof batch !== 'string') return batch;
+  const groups = JSON.parse(batch) as Array<[string, string | 0, 0 | 1, unknown, number?, number?]>;
+  const out: Envelope[] = [];
+  for (const group of groups) {
+    const [to, from, h] = group;
+    if (group.length === 6) {
+      const e: Envelope = { to, m: group[3], a: { s: group[4]!, r: group[5]! } };
+      if (from !== 0) e.f = from;
+      if (h === 1) e.h = 1;
+      out.push(e);
+      continue;
+    }
+    for (const m of group[3] as unknown[]) {
+      const e: Envelope = from === 0 ? { to, m } : { to, m, f: from };
+      if (h === 1) e.h = 1;
+      out.push(e);
+    }
+  }
+  return out;
 }
 
 /** A message addressed to nobody: answer an ask with NoProcError so it never hangs. */

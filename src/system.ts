@@ -15,7 +15,7 @@ import { checkCloneable, registerHandle, reviveHandles } from './handles.js';
 import { Host, HostPool, type HostEnd } from './hosts/host-pool.js';
 import type { FromHost, ToHost } from './hosts/protocol.js';
 import { Ref } from './ref.js';
-import { Runtime, noProcReply, type ReplyEnvelope } from './runtime.js';
+import { Runtime, decodeBatch, noProcReply, type ReplyEnvelope } from './runtime.js';
 import type {
   ActorDefinition,
   ActorRef,
@@ -525,7 +525,7 @@ export class SystemImpl extends EventEmitter implements System {
   private onHostMessage(host: Host, message: FromHost): void {
     switch (message.t) {
       case 'd':
-        for (const envelope of message.b) this.route(envelope, undefined, host);
+        for (const envelope of decodeBatch(message.b)) this.route(envelope, undefined, host);
         return;
       case 'r':
         for (const reply of message.b) this.routeReply(reply);

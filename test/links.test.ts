@@ -93,9 +93,10 @@ describe('host death', () => {
   });
 
   it('recovers a shared host blocked by an endless handler (watchdog)', async () => {
-    system = await testSystem({ hosts: 1, watchdog: 300 });
-    const looping = await system.spawn(Counter, { args: [0] });
+    system = await testSystem({ hosts: 1, watchdog: 1500 });
     const neighbour = await system.spawn(Counter, { args: [5] });
+    const looping = await system.spawn(Counter, { args: [0] });
+    expect(await neighbour.ask({ type: 'get' })).toBe(5);
     looping.send({ type: 'spin' });
     expect((await looping.exited).kind).toBe('killed');
     expect((await neighbour.exited).kind).toBe('killed');

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import Tinypool from 'tinypool';
 import type { Envelope } from '../cell.js';
-import type { ReplyEnvelope } from '../runtime.js';
+import { encodeBatch, type ReplyEnvelope } from '../runtime.js';
 import type { FromHost, HostTask, RunRequest, ToHost } from './protocol.js';
 
 export type HostMode = 'shared' | 'exclusive';
@@ -105,7 +105,7 @@ export class Host {
       const transfer = this.transfer;
       this.envelopes = [];
       this.transfer = [];
-      this.port.postMessage({ t: 'd', b: batch } satisfies ToHost, transfer as never);
+      this.port.postMessage({ t: 'd', b: encodeBatch(batch) } satisfies ToHost, transfer as never);
     }
     if (this.replies.length > 0) {
       const batch = this.replies;

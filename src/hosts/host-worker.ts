@@ -12,7 +12,7 @@ import { exitCodeOf } from '../cell.js';
 import { isDefinition, fromMachine, type Definition, type Locator } from '../define.js';
 import { reviveError, RuntimeError, serializeError, SystemExit } from '../errors.js';
 import { checkCloneable, reviveHandles } from '../handles.js';
-import { Runtime, noProcReply, type ReplyEnvelope } from '../runtime.js';
+import { Runtime, decodeBatch, encodeBatch, noProcReply, type ReplyEnvelope } from '../runtime.js';
 import type { ActorDefinition, ActorRef, ExitReason, SpawnOptions, Supervisor, SupervisorSpec, System } from '../types.js';
 import { load } from './load.js';
 import { Peer } from './peers.js';
@@ -128,7 +128,7 @@ export class HostRuntime extends Runtime {
       const transfer = this.transfer;
       this.envelopes = [];
       this.transfer = [];
-      this.post({ t: 'd', b: batch }, transfer);
+      this.post({ t: 'd', b: encodeBatch(batch) }, transfer);
     }
     if (this.replies.length > 0) {
       const batch = this.replies;
@@ -200,7 +200,7 @@ export class HostRuntime extends Runtime {
   private onMessage(message: ToHost): void {
     switch (message.t) {
       case 'd':
-        for (const envelope of message.b) this.receive(envelope);
+        for (const envelope of decodeBatch(message.b)) this.receive(envelope);
         return;
       case 'r':
         for (const reply of message.b) this.receiveReply(reply);

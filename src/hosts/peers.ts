@@ -10,12 +10,12 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { Envelope } from '../cell.js';
-import type { ReplyEnvelope } from '../runtime.js';
+import { decodeBatch, encodeBatch, type ReplyEnvelope } from '../runtime.js';
 
 export interface PeerBatch {
   /** the fence this batch must not overtake */
   q: number;
-  b: Envelope[];
+  b: Envelope[] | string;
   r: ReplyEnvelope[];
 }
 
@@ -72,7 +72,7 @@ export class Peer {
   }
 
   private deliver(batch: PeerBatch): void {
-    for (const envelope of batch.b) this.sink.receive(envelope);
+    for (const envelope of decodeBatch(batch.b)) this.sink.receive(envelope);
     for (const reply of batch.r) this.sink.receiveReply(reply);
   }
 
@@ -96,7 +96,7 @@ export class Peer {
   readonly flush = (): void => {
     this.flushing = false;
     if (this.closed || (this.envelopes.length === 0 && this.replies.length === 0)) return;
-    const batch: PeerBatch = { q: this.sentFence, b: this.envelopes, r: this.replies };
+    const batch: PeerBatch = { q: this.sentFence, b: encodeBatch(this.envelopes), r: this.replies };
     const transfer = this.transfer;
     this.envelopes = [];
     this.replies = [];

@@ -56,7 +56,7 @@ export interface ProcessInfo {
 }
 
 export type ToHost =
-  | { t: 'd'; b: Envelope[] }
+  | { t: 'd'; b: Envelope[] | string }
   | { t: 'r'; b: ReplyEnvelope[] }
   | SpawnRequest
   | RunRequest
@@ -74,7 +74,7 @@ export type ToHost =
 
 export type FromHost =
   | { t: 'ready'; threadId: number }
-  | { t: 'd'; b: Envelope[] }
+  | { t: 'd'; b: Envelope[] | string }
   | { t: 'r'; b: ReplyEnvelope[] }
   | { t: 'spawned'; rid: number; ok: boolean; v: unknown }
   | { t: 'exited'; id: string; reason: unknown }

@@ -20,3 +20,4 @@ export {
   AbandonedLockError,
 } from '../errors.js';
 export { Process, currentProcess, parentProcess, activeChildren, cpuCount, exit, type ProcessOptions } from './process.js';
+export * from './logging.js';

@@ -1,0 +1,88 @@
+/**
+ * AsyncResult, as in CPython's multiprocessing/pool.py: the handle `applyAsync`/`mapAsync`
+ * return. It settles once; callbacks run before it reports ready (Python's order); a result nobody
+ * asks for never becomes an unhandled rejection.
+ */
+import { TimeoutError, ValueError } from '../errors.js';
+
+type State = 'pending' | 'ok' | 'error';
+
+/** The result of `applyAsync`, `mapAsync` or `starmapAsync`. */
+export class AsyncResult<T> {
+  private state: State = 'pending';
+  private value: unknown;
+  private readonly settled: Promise<void>;
+  private resolveSettled!: () => void;
+  private readonly callback: ((result: T) => void) | undefined;
+  private readonly errorCallback: ((error: Error) => void) | undefined;
+  /** where a throwing callback is reported (the pool's logger) */
+  private readonly report: (error: unknown) => void;
+
+  /** @internal created by Pool */
+  constructor(callback: ((result: T) => void) | undefined, errorCallback: ((error: Error) => void) | undefined, report: (error: unknown) => void) {
+    if (callback !== undefined && callback !== null && typeof callback !== 'function') throw new ValueError('callback must be a function');
+    if (errorCallback !== undefined && errorCallback !== null && typeof errorCallback !== 'function') throw new ValueError('errorCallback must be a function');
+    this.callback = callback ?? undefined;
+    this.errorCallback = errorCallback ?? undefined;
+    this.report = report;
+    this.settled = new Promise((resolve) => (this.resolveSettled = resolve));
+  }
+
+  /**
+   * Resolves the result, or rejects with the task's error. With `timeout` (ms), rejects
+   * TimeoutError if the result is not ready by then (the task keeps running).
+   */
+  async get(timeout?: number | null): Promise<T> {
+    if (this.state === 'pending' && !(await this.waitFor(timeout))) {
+      throw new TimeoutError(`the result was not ready within ${timeout} ms; call get() again to keep waiting, or raise the timeout`);
+    }
+    if (this.state === 'error') throw this.value;
+    return this.value as T;
+  }
+
+  /** Resolves once the result is ready, or after `timeout` ms, whichever comes first. */
+  async wait(timeout?: number | null): Promise<void> {
+    await this.waitFor(timeout);
+  }
+
+  /** Whether the call has completed. */
+  ready(): boolean {
+    return this.state !== 'pending';
+  }
+
+  /** Whether the call completed without raising; ValueError if it is not ready yet. */
+  successful(): boolean {
+    if (this.state === 'pending') throw new ValueError('the result is not ready; await wait() or check ready() before successful()');
+    return this.state === 'ok';
+  }
+
+  /** @internal settles once; later calls are ignored. */
+  settle(ok: boolean, value: unknown): void {
+    if (this.state !== 'pending') return;
+    const callback = ok ? this.callback : this.errorCallback;
+    if (callback) {
+      try {
+        (callback as (v: unknown) => void)(value);
+      } catch (error) {
+        this.report(error);
+      }
+    }
+    this.state = ok ? 'ok' : 'error';
+    this.value = value;
+    this.resolveSettled();
+  }
+
+  private async waitFor(timeout: number | null | undefined): Promise<boolean> {
+    if (this.state !== 'pending') return true;
+    if (timeout === undefined || timeout === null) {
+      await this.settled;
+      return true;
+    }
+    if (typeof timeout !== 'number' || Number.isNaN(timeout)) throw new ValueError(`timeout must be a number of milliseconds or null (got ${String(timeout)})`);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, timeout))));
+    const ready = await Promise.race([this.settled.then(() => true as const), expired]);
+    clearTimeout(timer);
+    return ready;
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * `troupe/testing` (DESIGN §7): the fault-injection kit for supervisor fault tests. Injectors reach
+ * the actor wherever it lives through its system (`SystemImpl.inject`/`terminate`) and resolve
+ * once the fault is in place; the waiters resolve on events, so tests never need to sleep.
+ */
+import { NoProcError, TimeoutError, ValueError } from '../errors.js';
+import type { Host, HostEnd } from '../hosts/host-pool.js';
+import { RUNTIME } from '../ref.js';
+import { SystemImpl } from '../system.js';
+import type { ActorRef, ExitReason, Supervisor, SupervisorEvent } from '../types.js';
+
+function systemOf(ref: ActorRef, what: string): SystemImpl {
+  const system = (ref as unknown as { [RUNTIME]?: { system?: unknown } })[RUNTIME]?.system;
+  if (!(system instanceof SystemImpl)) {
+    throw new ValueError(`${what}(ref) needs an ActorRef obtained in the main thread (from spawn, supervise or system.get)`);
+  }
+  return system;
+}
+
+function injected(system: SystemImpl, ref: ActorRef, what: string, fault: Parameters<SystemImpl['inject']>[1]): void {
+  if (!system.inject(ref.id, fault)) throw new NoProcError(`${what}: actor ${ref.name ?? ref.id} is not alive`);
+}
+
+/**
+ * Makes the actor throw `error` on its next turn, as if its handler had thrown (exit kind
+ * `error`). Resolves once the fault is queued.
+ *
+ * @example await crash(ref); expect((await waitForExit(ref)).kind).toBe('error');
+ */
+export async function crash(ref: ActorRef, error: Error = new Error('crash injected by troupe/testing')): Promise<void> {
+  injected(systemOf(ref, 'crash'), ref, 'crash', { crash: error });
+}
+
+/** Ends the actor at once with kind `killed`, without its onStop, as if its host died. */
+export async function kill(ref: ActorRef): Promise<void> {
+  const system = systemOf(ref, 'kill');
+  if (!system.isAlive(ref.id)) throw new NoProcError(`kill: actor ${ref.name ?? ref.id} is not alive`);
+  system.terminate(ref.id, { kind: 'killed', detail: 'killed by troupe/testing' });
+}
+
+/**
+ * Terminates the worker thread that hosts the actor: every actor on it exits `killed`
+ * (collateral included). Resolves once the runtime has noticed the death and reported the exits.
+ */
+export async function killHost(ref: ActorRef): Promise<void> {
+  const system = systemOf(ref, 'killHost');
+  const host = system.hostOf(ref.id);
+  if (!host) {
+    if (!system.isAlive(ref.id)) throw new NoProcError(`killHost: actor ${ref.name ?? ref.id} is not alive`);
+    throw new ValueError(`killHost: actor ${ref.name ?? ref.id} runs in the main thread, which has no worker to kill; use kill(ref)`);
+  }
+  const ended = new Promise<void>((resolve) => {
+    const onEnded = (dead: Host, _end: HostEnd): void => {
+      if (dead !== host) return;
+      system.off('hostEnded', onEnded);
+      // the exits of the host's actors are reported right after 'hostEnded', in the same turn
+      queueMicrotask(resolve);
+    };
+    system.on('hostEnded', onEnded);
+  });
+  injected(system, ref, 'killHost', { killHost: true });
+  await ended;
+}
+
+/** Blocks the actor's handler loop for `ms` (it takes no message, not even a stop request). */
+export async function hang(ref: ActorRef, ms: number): Promise<void> {
+  if (typeof ms !== 'number' || !(ms >= 0)) throw new ValueError(`hang(ref, ms) needs a non-negative number of ms (got ${String(ms)})`);
+  injected(systemOf(ref, 'hang'), ref, 'hang', { hang: ms });
+}
+
+/**
+ * Resolves the new ActorRef of child `id` at its next restart by `sup`; rejects TimeoutError after
+ * `timeout` ms (default 5000). Start waiting before injecting the fault.
+ */
+export function waitForRestart(sup: Supervisor, id: string, options: { timeout?: number } = {}): Promise<ActorRef> {
+  const timeout = options.timeout ?? 5000;
+  return new Promise((resolve, reject) => {
+    const onEvent = (event: SupervisorEvent): void => {
+      if (event.type !== 'restarted' || event.id !== id || !event.ref) return;
+      done();
+      resolve(event.ref);
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new TimeoutError(`child "${id}" was not restarted within ${timeout} ms; raise { timeout } or check the supervisor's events`));
+    }, timeout);
+    const done = (): void => {
+      clearTimeout(timer);
+      sup.off('event', onEvent);
+    };
+    sup.on('event', onEvent);
+  });
+}
+
+/** Resolves the actor's ExitReason once it has exited (at once if it already has). */
+export function waitForExit(ref: ActorRef): Promise<ExitReason> {
+  return ref.exited;
+}
+
+/** Records every event of `sup` from now on, until `stop()`. */
+export function collectEvents(sup: Supervisor): { events: SupervisorEvent[]; stop(): void } {
+  const events: SupervisorEvent[] = [];
+  const onEvent = (event: SupervisorEvent): void => {
+    events.push(event);
+  };
+  sup.on('event', onEvent);
+  return { events, stop: () => sup.off('event', onEvent) };
+}
