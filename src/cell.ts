@@ -78,15 +78,38 @@ export class Cell implements ActorContext {
   // ---- lifecycle -------------------------------------------------------------------------------
 
   /** Runs init (maybe async); resolves once the actor takes messages, rejects if init threw. */
-  async start(args: readonly unknown[], snapshot: unknown): Promise<void> {
+  /** Returns undefined when init finished synchronously (no promise to allocate). */
+  start(args: readonly unknown[], snapshot: unknown): Promise<void> | undefined {
+    let state: unknown;
     try {
-      const state = this.runtime.withActor(this, () => this.behaviour.init(this, args, snapshot));
-      this.state = isPromise(state) ? await state : state;
+      state = this.runtime.withActor(this, () => this.behaviour.init(this, args, snapshot));
     } catch (error) {
-      this.phase = Phase.Dead;
-      this.rejectPending();
+      this.failStart();
       throw error;
     }
+    if (!isPromise(state)) {
+      this.state = state;
+      this.started();
+      return undefined;
+    }
+    return state.then(
+      (value) => {
+        this.state = value;
+        this.started();
+      },
+      (error) => {
+        this.failStart();
+        throw error;
+      },
+    );
+  }
+
+  private failStart(): void {
+    this.phase = Phase.Dead;
+    this.rejectPending();
+  }
+
+  private started(): void {
     if (this.phase === Phase.Dead) return;
     if (this.phase === Phase.Starting) this.phase = Phase.Running;
     if (this.stopReason) return void this.finish(this.stopReason, true);

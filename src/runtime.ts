@@ -78,23 +78,27 @@ export abstract class Runtime {
   // ---- local cells --------------------------------------------------------------------------------
 
   /** Creates and starts a cell on this thread; rejects if its init throws. */
-  async startCell(
+  startCell(
     def: Definition,
     id: string,
     name: string | undefined,
     parentId: string | null,
     args: readonly unknown[],
     snapshot: unknown,
-  ): Promise<Cell> {
+  ): Promise<void> | undefined {
     const cell = new Cell(this, behaviourOf(def), id, name, name ?? def.name, parentId);
     this.cells.set(id, cell);
+    let started: Promise<void> | undefined;
     try {
-      await cell.start(args, snapshot);
+      started = cell.start(args, snapshot);
     } catch (error) {
       this.cells.delete(id);
       throw error;
     }
-    return cell;
+    return started?.catch((error) => {
+      this.cells.delete(id);
+      throw error;
+    });
   }
 
   // ---- messaging ------------------------------------------------------------------------------------

@@ -195,16 +195,21 @@ export class SystemImpl extends EventEmitter implements System {
 
   // ---- spawning -----------------------------------------------------------------------------------
 
-  async spawnActor(def: ActorDefinition, options: SpawnOptions, parent: string | null): Promise<ActorRef> {
-    const definition = asDefinition(def);
-    const placement = checkSpawnOptions(options);
-    if (placement === 'main') {
-      return this.place(definition.name, options, parent, definition.trapExit, async (entry) => {
-        await this.runtime.startCell(definition, entry.id, entry.name, parent, options.args ?? [], options.snapshot);
-      });
+  spawnActor(def: ActorDefinition, options: SpawnOptions, parent: string | null): Promise<ActorRef> {
+    let definition: ReturnType<typeof asDefinition>;
+    let placement: Placement;
+    try {
+      definition = asDefinition(def);
+      placement = checkSpawnOptions(options);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const locator = await locate(definition);
-    return this.spawnOnHost(locator, definition.name, definition.trapExit, placement, options, parent);
+    if (placement === 'main') {
+      return this.place(definition.name, options, parent, definition.trapExit, (entry) =>
+        this.runtime.startCell(definition, entry.id, entry.name, parent, options.args ?? [], options.snapshot),
+      );
+    }
+    return locate(definition).then((locator) => this.spawnOnHost(locator, definition.name, definition.trapExit, placement, options, parent));
   }
 
   /** A spawn requested by a worker (the definition arrives as a locator). */
@@ -223,7 +228,7 @@ export class SystemImpl extends EventEmitter implements System {
   private async spawnOnHost(locator: unknown, label: string, trapExit: boolean, placement: Placement, options: SpawnOptions, parent: string | null): Promise<ActorRef> {
     const pool = this.hostPool();
     const host = placement === 'exclusive' ? await pool.exclusiveHost() : await pool.sharedHost();
-    return this.place(label, options, parent, trapExit, async (entry) => {
+    return this.place(label, options, parent, trapExit, async (entry): Promise<void> => {
       entry.site = host.site;
       host.load++;
       const args = [...(options.args ?? [])];
@@ -243,30 +248,38 @@ export class SystemImpl extends EventEmitter implements System {
   }
 
   /** Reserves the id and name, runs `start`, and links the child to its parent. */
-  private async place(
+  private place(
     label: string,
     options: SpawnOptions,
     parent: string | null,
     trapExit: boolean,
-    start: (entry: Entry) => Promise<void>,
+    start: (entry: Entry) => Promise<void> | undefined,
   ): Promise<ActorRef> {
-    if (this.down) throw new RuntimeError(`system ${this.name} has shut down; create a new one to spawn actors`);
+    if (this.down) return Promise.reject(new RuntimeError(`system ${this.name} has shut down; create a new one to spawn actors`));
     const name = options.name;
-    if (name !== undefined) {
-      if (this.names.has(name)) throw new NameTakenError(`the name "${name}" is already registered to a live actor; pick another or stop it first`);
+    if (name !== undefined && this.names.has(name)) {
+      return Promise.reject(new NameTakenError(`the name "${name}" is already registered to a live actor; pick another or stop it first`));
     }
     const entry: Entry = { id: nanoid(), site: 0, name, label: name ?? label, trapExit, parent };
     this.entries.set(entry.id, entry);
     if (name !== undefined) this.names.set(name, entry.id);
-    try {
-      await start(entry);
-    } catch (error) {
+    const undo = (error: unknown): never => {
       this.entries.delete(entry.id);
       if (name !== undefined && this.names.get(name) === entry.id) this.names.delete(name);
       throw error;
+    };
+    const done = (): ActorRef => {
+      if (parent !== null) this.link(parent, entry.id);
+      return new Ref(this.runtime, entry.id, name);
+    };
+    let started: Promise<void> | undefined;
+    try {
+      started = start(entry);
+    } catch (error) {
+      return Promise.reject(error).catch(undo);
     }
-    if (parent !== null) this.link(parent, entry.id);
-    return new Ref(this.runtime, entry.id, name);
+    // A synchronous init needs no promise chain: the common case for small actors.
+    return started === undefined ? Promise.resolve(done()) : started.then(done, undo);
   }
 
   /** Registers a Process (its target runs in an exclusive host, see multiprocessing/). */
