@@ -33,9 +33,6 @@ const enum Phase {
   Dead,
 }
 
-/** Messages a handler loop drains before it yields to the event loop. */
-const BATCH = 512;
-
 export class Cell implements ActorContext {
   readonly id: string;
   readonly name: string | undefined;
@@ -125,32 +122,37 @@ export class Cell implements ActorContext {
   private schedule(): void {
     if (this.scheduled || this.busy || this.phase !== Phase.Running) return;
     this.scheduled = true;
-    queueMicrotask(this.drain);
+    this.runtime.ready(this);
   }
 
-  private readonly drain = (): void => {
+  /**
+   * Handles up to `budget` messages (called by the runtime's ready queue); returns how many it
+   * handled. A cell with more to do queues itself again, behind the others (fairness).
+   */
+  drain(budget: number): number {
     this.scheduled = false;
-    let budget = BATCH;
+    let handled = 0;
     while (this.phase === Phase.Running && this.head < this.mailbox.length) {
-      if (--budget === 0) {
-        this.scheduled = true;
-        setImmediate(this.drain);
-        return;
+      if (handled === budget) {
+        this.schedule();
+        return handled;
       }
+      handled++;
       const envelope = this.mailbox[this.head]!;
       this.mailbox[this.head++] = undefined as unknown as Envelope;
       if (this.head > 1024 && this.head * 2 > this.mailbox.length) {
         this.mailbox = this.mailbox.slice(this.head);
         this.head = 0;
       }
-      if (!this.handle(envelope)) return;
+      if (!this.handle(envelope)) return handled;
     }
     if (this.head === this.mailbox.length && this.head > 0) {
       this.mailbox.length = 0;
       this.head = 0;
     }
     if (this.stopReason && this.phase === Phase.Running) this.finish(this.stopReason, true);
-  };
+    return handled;
+  }
 
   /** Handles one message; returns false when the loop must pause (async handler or exit). */
   private handle(envelope: Envelope): boolean {

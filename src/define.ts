@@ -130,12 +130,20 @@ export function isTask(fn: unknown): boolean {
   return typeof fn === 'function' && (fn as unknown as { [TASK]?: TaskMeta })[TASK] !== undefined;
 }
 
-const exportNames = new WeakMap<object, string>();
+const exportNames = new WeakMap<object, Promise<Locator>>();
 
-/** Finds under which name `module` exports `value` (by identity), importing it if needed. */
-export async function findExport(value: object, module: string | undefined, what: string): Promise<Locator> {
-  const known = exportNames.get(value);
-  if (known !== undefined && module) return { by: 'export', module, exportName: known };
+/** Finds under which name `module` exports `value` (by identity), importing it if needed (once). */
+export function findExport(value: object, module: string | undefined, what: string): Promise<Locator> {
+  let found = exportNames.get(value);
+  if (!found) {
+    found = searchExport(value, module, what);
+    exportNames.set(value, found);
+    found.catch(() => exportNames.delete(value));
+  }
+  return found;
+}
+
+async function searchExport(value: object, module: string | undefined, what: string): Promise<Locator> {
   if (!module) {
     throw new RuntimeError(`${what} has no module URL; define it in a module and export it, or pass { module: import.meta.url }`);
   }
@@ -146,10 +154,7 @@ export async function findExport(value: object, module: string | undefined, what
     throw new RuntimeError(`${what}: cannot import its module ${displayModule(module)} to find the export`, { cause: error });
   }
   for (const [exportName, exported] of Object.entries(namespace)) {
-    if (exported === value) {
-      exportNames.set(value, exportName);
-      return { by: 'export', module, exportName };
-    }
+    if (exported === value) return { by: 'export', module, exportName };
   }
   throw new RuntimeError(
     `${what} is not exported from ${displayModule(module)}; export it (export const X = ...) so worker threads can load it, or use placement: 'main'`,

@@ -13,6 +13,11 @@ import { checkCloneable, classify, HAS_HANDLES, NOT_JSON, reviveHandles } from '
 import { Ref } from './ref.js';
 import type { ActorDefinition, ActorRef, ExitReason, SpawnOptions, System } from './types.js';
 
+/** Messages one cell handles before the next ready cell gets its turn. */
+const CELL_BUDGET = 256;
+/** Messages handled per event-loop turn before the runtime yields to timers and I/O. */
+const TURN_BUDGET = 20_000;
+
 interface PendingAsk {
   to: string;
   resolve(value: unknown): void;
@@ -54,6 +59,39 @@ export abstract class Runtime {
   abstract stop(id: string, reason: ExitReason): Promise<void>;
   abstract exited(id: string): Promise<ExitReason>;
   abstract persist(id: string, snapshot: unknown): void;
+
+  // ---- scheduling ---------------------------------------------------------------------------------
+
+  /** Cells with messages to handle, drained in one microtask (no task per cell or message). */
+  private readyCells: Cell[] = [];
+  private readyHead = 0;
+  private draining = false;
+
+  ready(cell: Cell): void {
+    this.readyCells.push(cell);
+    if (this.draining) return;
+    this.draining = true;
+    queueMicrotask(this.runReady);
+  }
+
+  private readonly runReady = (): void => {
+    let budget = TURN_BUDGET;
+    while (this.readyHead < this.readyCells.length) {
+      const cell = this.readyCells[this.readyHead]!;
+      this.readyCells[this.readyHead++] = undefined as unknown as Cell;
+      budget -= cell.drain(CELL_BUDGET);
+      if (budget <= 0 && this.readyHead < this.readyCells.length) {
+        // Let timers and I/O in, then go on where we stopped.
+        this.readyCells = this.readyCells.slice(this.readyHead);
+        this.readyHead = 0;
+        setImmediate(this.runReady);
+        return;
+      }
+    }
+    this.readyCells.length = 0;
+    this.readyHead = 0;
+    this.draining = false;
+  };
 
   // ---- refs and identity ----------------------------------------------------------------------
 

@@ -676,9 +676,10 @@ function checkSpawnOptions(options: SpawnOptions): Placement {
   return placement;
 }
 
+/** Keeps recent values: when the map is full it starts over (cheap, unlike deleting the oldest). */
 function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  if (map.size >= RECENT_EXITS) map.clear();
   map.set(key, value);
-  if (map.size > RECENT_EXITS) map.delete(map.keys().next().value!);
 }
 
 // Errors inside system messages cross threads serialised; revive them as the same class.

@@ -75,6 +75,7 @@ export class Host {
   deliver(envelope: Envelope, transfer?: readonly unknown[]): void {
     this.envelopes.push(envelope);
     if (transfer) this.transfer.push(...transfer);
+    if (this.envelopes.length >= 2048) return this.flush();
     this.scheduleFlush();
   }
 

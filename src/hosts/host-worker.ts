@@ -20,6 +20,8 @@ import type { FromHost, HostTask, ProcessInfo, RunRequest, SpawnRequest, ToHost 
 import { locate, serializeReason, reviveReason } from '../wire.js';
 
 const HOST_SLOT = Symbol.for('troupe.host');
+/** A batch this big goes out at once, so the receiver starts while the sender goes on. */
+const FLUSH_AT = 2048;
 
 /** The worker's view of the system: spawn and names go through main. */
 class WorkerSystem extends EventEmitter implements System {
@@ -61,6 +63,7 @@ export class HostRuntime extends Runtime {
   private readonly peers = new Map<number, Peer>();
   private readonly where = new Map<string, number>();
   private heartbeat: NodeJS.Timeout | undefined;
+  private beats: Int32Array | undefined;
   private finish!: (value: unknown) => void;
   readonly done: Promise<unknown>;
   /** the Process running here (exclusive mode) */
@@ -76,8 +79,9 @@ export class HostRuntime extends Runtime {
     this.system = new WorkerSystem(this);
     this.log = pino({ level: task.logLevel, base: { system: task.system, host: task.site } }, ((batch: string[]) => ({ write: (line: string) => void (batch.push(line) === 1 && queueMicrotask(() => this.post({ t: 'log', b: batch.splice(0) }))) }))([]));
     this.done = new Promise((resolve) => (this.finish = resolve));
-    const beats = new Int32Array(task.watch);
-    this.heartbeat = task.mode === 'shared' ? setInterval(() => Atomics.add(beats, 0, 1), 20) : undefined;
+    const beats = task.mode === 'shared' ? new Int32Array(task.watch) : undefined;
+    this.beats = beats;
+    this.heartbeat = beats ? setInterval(() => Atomics.add(beats, 0, 1), 20) : undefined;
     this.heartbeat?.unref();
     this.port.on('message', (message: ToHost) => this.onMessage(message));
     this.port.on('close', () => this.close());
@@ -99,6 +103,7 @@ export class HostRuntime extends Runtime {
     }
     this.envelopes.push(envelope);
     if (transfer) this.transfer.push(...transfer);
+    if (this.envelopes.length >= FLUSH_AT) return this.flush();
     this.scheduleFlush();
   }
 
@@ -198,6 +203,8 @@ export class HostRuntime extends Runtime {
   // ---- control messages -----------------------------------------------------------------------
 
   private onMessage(message: ToHost): void {
+    // a host busy with a stream of messages is alive even if its timers lag
+    if (this.beats) Atomics.add(this.beats, 0, 1);
     switch (message.t) {
       case 'd':
         for (const envelope of decodeBatch(message.b)) this.receive(envelope);
@@ -294,9 +301,17 @@ export class HostRuntime extends Runtime {
     this.post(reply);
   }
 
+  private readonly definitions = new Map<string, Promise<Definition>>();
+
   private async spawnLocal(request: SpawnRequest): Promise<void> {
     try {
-      const def = await definitionFrom(request.loc);
+      const key = request.loc.by === 'export' ? `${request.loc.module}#${request.loc.exportName}` : request.loc.source;
+      let loading = this.definitions.get(key);
+      if (!loading) {
+        this.definitions.set(key, (loading = definitionFrom(request.loc)));
+        loading.catch(() => this.definitions.delete(key));
+      }
+      const def = await loading;
       const args = request.h ? reviveHandles(request.args, this) : request.args;
       await this.startCell(def, request.id, request.name, request.parent, args, request.snapshot);
       this.post({ t: 'spawned', rid: request.rid, ok: true, v: null });

@@ -79,6 +79,8 @@ export class Peer {
   send(envelope: Envelope, transfer: readonly unknown[] | undefined): void {
     this.envelopes.push(envelope);
     if (transfer) this.transfer.push(...transfer);
+    // a big batch goes out at once, so the receiver starts while the sender goes on
+    if (this.envelopes.length >= 2048) return this.flush();
     this.schedule();
   }
 
