@@ -18,9 +18,10 @@ export class RuntimeError extends TroupeError {}
 export type OSErrorReason = 'closed' | 'read-only' | 'write-only' | 'too-long';
 export class OSError extends TroupeError {
   readonly reason: OSErrorReason;
-  constructor(message: string, reason: OSErrorReason, options?: ErrorOptions) {
-    super(message, options);
-    this.reason = reason;
+  /** `new OSError(message, reason?, options?)`; reason defaults to 'closed' */
+  constructor(message?: string, reason: OSErrorReason | ErrorOptions = 'closed', options?: ErrorOptions) {
+    super(message, typeof reason === 'object' ? reason : options);
+    this.reason = typeof reason === 'string' ? reason : 'closed';
   }
 }
 export class EOFError extends TroupeError {}
@@ -30,10 +31,11 @@ export class ShutDown extends TroupeError {}
 export class TimeoutError extends TroupeError {}
 export class BrokenBarrierError extends TroupeError {}
 export class BufferTooShort extends TroupeError {
+  /** the whole message that did not fit */
   readonly data: Uint8Array;
-  constructor(message: string, data: Uint8Array) {
-    super(message);
-    this.data = data;
+  constructor(message?: string, data: Uint8Array | ErrorOptions = new Uint8Array(0)) {
+    super(message, data instanceof Uint8Array ? undefined : data);
+    this.data = data instanceof Uint8Array ? data : new Uint8Array(0);
   }
 }
 export class SerializationError extends TroupeError {}
@@ -55,13 +57,25 @@ export type SupervisorErrorCode =
   | 'running'
   | 'restarting'
   | 'simple_one_for_one';
+const SUPERVISOR_CODES = new Set<string>([
+  'supervisor_data', 'bad_start_spec', 'failed_to_start_child', 'already_present', 'already_started',
+  'not_found', 'running', 'restarting', 'simple_one_for_one',
+]);
+
+type SupervisorErrorOptions = ErrorOptions & { pid?: ActorRef; code?: SupervisorErrorCode };
+
 export class SupervisorError extends TroupeError {
+  /** OTP's reason atom */
   readonly code: SupervisorErrorCode;
+  /** for already_started: the running child */
   readonly pid?: ActorRef;
-  constructor(code: SupervisorErrorCode, message: string, options?: ErrorOptions & { pid?: ActorRef }) {
-    super(message, options);
-    this.code = code;
-    if (options?.pid) this.pid = options.pid;
+  /** `new SupervisorError(code, message, { pid, cause })` (or `(message, { code })`) */
+  constructor(codeOrMessage?: string, message?: string | SupervisorErrorOptions, options?: SupervisorErrorOptions) {
+    const coded = typeof message === 'string' && codeOrMessage !== undefined && SUPERVISOR_CODES.has(codeOrMessage);
+    const opts = typeof message === 'object' ? message : options;
+    super(coded ? (message as string) : codeOrMessage, opts);
+    this.code = coded ? (codeOrMessage as SupervisorErrorCode) : (opts?.code ?? 'failed_to_start_child');
+    if (opts?.pid) this.pid = opts.pid;
   }
 }
 
