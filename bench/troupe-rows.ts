@@ -16,50 +16,264 @@
  *   the bench process exits by itself.
  * - the peer each value is compared against is named in the doc comment;
  *   mirror its workload (see bench/peers/node.ts and bench/peers/mp_bench.py).
+ *
+ * Only the public API is used (`troupe`, `troupe/multiprocessing`, resolved to
+ * the built dist/ through package exports). Actors that run in workers are
+ * defined in ./actors.ts. Queue/Pipe, Lock, Pool and restart rows live in
+ * their own modules (./queue.ts, ./lock.ts, ./pool.ts, ./restart.ts) and are
+ * loaded only if present. Extra numbers that have no table row (other
+ * placements, other directions) are printed as progress lines on stderr.
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createSystem, defaultSystem, type ActorDefinition, type ActorRef, type CreateSystemOptions, type Placement, type System } from 'troupe';
+import { Asker, Echo, Idle, Pinger, Ponger, Sink, Source, Spawner } from './actors.js';
+import { fmt, getGc, heapBytesPerItem, measure, performance, progress } from './harness.js';
+
+/** Workload sizes, mirroring bench/peers/node.ts where a peer exists. */
+const N = {
+  processWarmup: 20,
+  processStarts: 200,
+  spawn: 10_000,
+  /** spawns onto a shared host cross threads (~100+ µs each today): fewer, to stay within time */
+  spawnShared: 1_000,
+  pingPong: 100_000,
+  oneWay: 200_000,
+  rtt: 5_000,
+};
+
+/** A generous ask timeout for a whole sample (the default 5 s could cut a slow sample short). */
+const SAMPLE_TIMEOUT = 60_000;
+
+async function withSystem<T>(options: CreateSystemOptions, fn: (system: System) => Promise<T>): Promise<T> {
+  const system = await createSystem({ name: 'bench', ...options });
+  try {
+    return await fn(system);
+  } finally {
+    await system.shutdown();
+  }
+}
+
+/** The worker thread an actor runs in (each bench actor answers `where` with its threadId). */
+function threadOf(ref: ActorRef): Promise<number> {
+  return ref.ask<number>({ type: 'where' });
+}
+
+/** Spawns two shared actors on a 2-host system and checks they landed on different workers. */
+async function onTwoWorkers(system: System, defA: ActorDefinition, defB: ActorDefinition): Promise<[ActorRef, ActorRef]> {
+  const a = await system.spawn(defA, { placement: 'shared' });
+  const b = await system.spawn(defB, { placement: 'shared' });
+  const [ta, tb] = await Promise.all([threadOf(a), threadOf(b)]);
+  if (ta === tb || ta === 0 || tb === 0) throw new Error(`expected two different worker threads, got threadIds ${ta} and ${tb}`);
+  return [a, b];
+}
+
+async function stopAll(refs: readonly ActorRef[]): Promise<void> {
+  await Promise.all(refs.map((ref) => ref.stop()));
+}
+
+/** An extra number that has no row of its own: logged, never fatal. */
+async function extra(label: string, unit: string, fn: () => Promise<number>): Promise<number | undefined> {
+  try {
+    const value = await fn();
+    progress(`troupe:   ${label}: ${fmt(value)} ${unit}`);
+    return value;
+  } catch (error) {
+    progress(`troupe:   ${label}: FAILED ${(error as Error)?.stack ?? String(error)}`);
+    return undefined;
+  }
+}
+
+/**
+ * Calls `name` exported by a sibling bench module (another helper's file) if that module exists;
+ * undefined if it or the function is missing, or if it throws (logged).
+ */
+async function delegate(file: string, name: string, ...args: unknown[]): Promise<number | undefined> {
+  const url = new URL(`./${file}.ts`, import.meta.url);
+  if (!existsSync(fileURLToPath(url))) return undefined;
+  try {
+    const module = (await import(url.href)) as Record<string, unknown>;
+    const fn = module[name];
+    if (typeof fn !== 'function') return undefined;
+    const value = (await fn(...args)) as unknown;
+    return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+  } catch (error) {
+    progress(`troupe: ${file}.ts ${name}(${args.map((a) => JSON.stringify(a)).join(', ')}) failed: ${(error as Error)?.stack ?? String(error)}`);
+    return undefined;
+  }
+}
 
 /**
  * ms per process: troupe `Process(noop).start()` → `join()`.
  * Peers: Python Process start→join (fork / forkserver / spawn), tinypool and
  * piscina `run()` round trip, `new Worker` start→exit.
+ *
+ * Sequential, on the default system's warm pool (20 unmeasured processes first),
+ * 200 processes per sample. The target is a self-contained arrow function (travels as source).
  */
 export async function processStartJoin(): Promise<number | undefined> {
-  return undefined;
+  const { Process } = await import('troupe/multiprocessing');
+  const noop = () => {};
+  const one = async (): Promise<void> => {
+    const p = new Process({ target: noop });
+    p.start();
+    await p.join();
+    if (p.exitcode !== 0) throw new Error(`no-op process ended with exitcode ${p.exitcode}`);
+  };
+  try {
+    for (let i = 0; i < N.processWarmup; i++) await one();
+    return await measure(
+      async () => {
+        const t0 = performance.now();
+        for (let i = 0; i < N.processStarts; i++) await one();
+        return (performance.now() - t0) / N.processStarts;
+      },
+      { runs: 5, warmup: 0 },
+    );
+  } finally {
+    await defaultSystem().shutdown();
+  }
+}
+
+/** µs per actor: `n` spawns of Idle in flight at once from main, all awaited. */
+async function spawnBurst(system: System, placement: Placement, n: number): Promise<number> {
+  const spawns = new Array<Promise<ActorRef>>(n);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) spawns[i] = system.spawn(Idle, { placement });
+  const refs = await Promise.all(spawns);
+  const us = ((performance.now() - t0) / n) * 1e3;
+  await stopAll(refs);
+  return us;
 }
 
 /**
  * µs per actor: spawn + start of an idle actor in the current thread.
  * Peer: xstate `createActor(machine).start()` (10k actors per sample).
+ *
+ * The row: `system.spawn(Idle, { placement: 'main' })`, 10k spawns in flight per sample, timed
+ * until every ref resolved. Also logged: the same awaited one at a time; 1k spawns from main onto a
+ * shared host; 1k `ctx.spawn(..., { placement: 'shared' })` made by an actor inside that host (each
+ * is a kernel call through main, which places the child back on the host).
  */
 export async function actorSpawn(): Promise<number | undefined> {
-  return undefined;
+  // A 10k-spawn burst keeps the host's event loop busy without a timer turn, so its heartbeat
+  // stops for a while; on a loaded 2-core box that can exceed the default 2 s watchdog, which then
+  // recycles a host that is working, not hung. This row measures spawn cost, so it allows 30 s.
+  return withSystem({ hosts: 1, watchdog: 30_000 }, async (system) => {
+    const n = N.spawn;
+    const inMain = await measure(() => spawnBurst(system, 'main', n), { runs: 5, warmup: 1 });
+    await extra('actor spawn, main, awaited one at a time', 'µs/actor', () =>
+      measure(
+        async () => {
+          const refs = new Array<ActorRef>(n);
+          const t0 = performance.now();
+          for (let i = 0; i < n; i++) refs[i] = await system.spawn(Idle, { placement: 'main' });
+          const us = ((performance.now() - t0) / n) * 1e3;
+          await stopAll(refs);
+          return us;
+        },
+        { runs: 5, warmup: 1 },
+      ),
+    );
+    const m = N.spawnShared;
+    await extra(`actor spawn onto a shared host, from main (${m} per sample)`, 'µs/actor', () => measure(() => spawnBurst(system, 'shared', m), { runs: 5, warmup: 1 }));
+    await extra(`actor spawn from an actor in a shared host (ctx.spawn, shared, via main; ${m} per sample)`, 'µs/actor', async () => {
+      const spawner = await system.spawn(Spawner, { placement: 'shared' });
+      try {
+        return await measure(
+          async () => {
+            const { ms, refs } = await spawner.ask<{ ms: number; refs: ActorRef[] }>({ type: 'spawnMany', n: m, placement: 'shared' }, { timeout: SAMPLE_TIMEOUT });
+            await stopAll(refs);
+            return (ms / m) * 1e3;
+          },
+          { runs: 5, warmup: 1 },
+        );
+      } finally {
+        await spawner.stop();
+      }
+    });
+    return inMain;
+  });
 }
 
 /**
  * bytes per idle, started actor (retained JS heap).
  * Peer: xstate idle actor. Measure the same way: `heapBytesPerItem(create,
  * getGc() ? 20_000 : 100_000, dispose)` from ./harness.js.
+ *
+ * Idle actors with placement 'main'; the ref returned by spawn is what the harness keeps alive.
  */
 export async function actorMemory(): Promise<number | undefined> {
-  return undefined;
+  return withSystem({ hosts: 1 }, async (system) => {
+    const count = getGc() ? 20_000 : 100_000;
+    return measure(
+      () =>
+        heapBytesPerItem(
+          () => system.spawn(Idle, { placement: 'main' }),
+          count,
+          (refs) => stopAll(refs),
+        ),
+      { runs: 5, warmup: 1 },
+    );
+  });
+}
+
+/** msgs/s of a Pinger/Ponger pair with `placement`, timed by the Pinger in its own thread. */
+async function pingPong(system: System, placement: Placement): Promise<number> {
+  const pinger = await system.spawn(Pinger, { placement });
+  const ponger = await system.spawn(Ponger, { placement, args: [pinger] });
+  try {
+    return await measure(
+      async () => {
+        const ms = await pinger.ask<number>({ type: 'go', peer: ponger, limit: N.pingPong / 2 }, { timeout: SAMPLE_TIMEOUT });
+        return N.pingPong / (ms / 1e3);
+      },
+      { runs: 5, warmup: 1 },
+    );
+  } finally {
+    await stopAll([pinger, ponger]);
+  }
 }
 
 /**
  * msgs/s: two actors in the same thread ping-ponging (count every delivered
  * message; peer uses 100k messages per sample).
  * Peer: two xstate actors ping-ponging via `sendTo`.
+ *
+ * The row: both actors in the main thread. Also logged: both on one shared host worker.
  */
 export async function inHostMsgs(): Promise<number | undefined> {
-  return undefined;
+  return withSystem({ hosts: 1 }, async (system) => {
+    const inMain = await pingPong(system, 'main');
+    await extra('in-thread ping-pong, both actors on one shared host worker', 'msgs/s', () => pingPong(system, 'shared'));
+    return inMain;
+  });
 }
 
 /**
  * msgs/s: one-way `send` from an actor in worker A to an actor in worker B
  * (200k messages per sample, timed until B has received all of them).
  * Peers: raw worker→worker `port.postMessage`, unbatched and batched by 64.
+ *
+ * The Source sends all 200k in one handler turn (a plain loop of `ref.send`); timed from main,
+ * from the Source's trigger until the Sink answers that it counted them all.
  */
 export async function crossWorkerMsgs(): Promise<number | undefined> {
-  return undefined;
+  return withSystem({ hosts: 2 }, async (system) => {
+    const [source, sink] = await onTwoWorkers(system, Source, Sink);
+    const n = N.oneWay;
+    return measure(
+      async () => {
+        await sink.ask({ type: 'expect', n });
+        const t0 = performance.now();
+        const done = sink.ask({ type: 'wait' }, { timeout: SAMPLE_TIMEOUT });
+        source.send({ type: 'blast', to: sink, n });
+        await done;
+        return n / ((performance.now() - t0) / 1e3);
+      },
+      { runs: 5, warmup: 1 },
+    );
+  });
 }
 
 /**
@@ -67,9 +281,33 @@ export async function crossWorkerMsgs(): Promise<number | undefined> {
  * worker.
  * Peers: main↔worker `worker.postMessage` ping-pong; worker↔worker
  * MessageChannel ping-pong.
+ *
+ * The row: an Asker on worker A awaits 5k asks to an Echo on worker B, one at a time, timed in
+ * worker A. Also logged: main awaiting 5k asks to the Echo.
  */
 export async function askRoundTrip(): Promise<number | undefined> {
-  return undefined;
+  return withSystem({ hosts: 2 }, async (system) => {
+    const [asker, echo] = await onTwoWorkers(system, Asker, Echo);
+    const n = N.rtt;
+    const workerToWorker = await measure(
+      async () => {
+        const ms = await asker.ask<number>({ type: 'run', to: echo, n }, { timeout: SAMPLE_TIMEOUT });
+        return (ms / n) * 1e3;
+      },
+      { runs: 5, warmup: 1 },
+    );
+    await extra('ask round trip, main → worker actor', 'µs', () =>
+      measure(
+        async () => {
+          const t0 = performance.now();
+          for (let i = 0; i < n; i++) await echo.ask({ type: 'echo', i });
+          return ((performance.now() - t0) / n) * 1e3;
+        },
+        { runs: 5, warmup: 1 },
+      ),
+    );
+    return workerToWorker;
+  });
 }
 
 /**
@@ -78,7 +316,7 @@ export async function askRoundTrip(): Promise<number | undefined> {
  * Peers: Python `Queue`, `SimpleQueue`, `Pipe` one-way.
  */
 export async function queueThroughput(): Promise<number | undefined> {
-  return undefined;
+  return delegate('queue', 'queueThroughput');
 }
 
 /**
@@ -86,7 +324,7 @@ export async function queueThroughput(): Promise<number | undefined> {
  * Peers: Python `Pipe` ping-pong; raw MessageChannel round trip.
  */
 export async function pipeRoundTrip(): Promise<number | undefined> {
-  return undefined;
+  return delegate('queue', 'pipeRoundTrip');
 }
 
 /**
@@ -94,7 +332,7 @@ export async function pipeRoundTrip(): Promise<number | undefined> {
  * Peer: Python `multiprocessing.Lock` (1M iterations per sample).
  */
 export async function lockUncontended(): Promise<number | undefined> {
-  return undefined;
+  return delegate('lock', 'lockUncontended');
 }
 
 /**
@@ -103,7 +341,7 @@ export async function lockUncontended(): Promise<number | undefined> {
  * Peer: Python, two `Lock`s used as a ping-pong pair (20k rounds = 40k handoffs).
  */
 export async function lockHandoffs(): Promise<number | undefined> {
-  return undefined;
+  return delegate('lock', 'lockHandoffs');
 }
 
 /**
@@ -112,7 +350,7 @@ export async function lockHandoffs(): Promise<number | undefined> {
  * 20k no-op tasks in flight).
  */
 export async function poolMap(): Promise<number | undefined> {
-  return undefined;
+  return delegate('pool', 'poolMap');
 }
 
 /**
@@ -121,7 +359,7 @@ export async function poolMap(): Promise<number | undefined> {
  * Reference: Erlang/OTP supervisor restart 8.6 µs (logger off), 150 µs (default logger).
  */
 export async function restartInHost(): Promise<number | undefined> {
-  return undefined;
+  return delegate('restart', 'measureRestart', 'in-host');
 }
 
 /**
@@ -131,5 +369,7 @@ export async function restartInHost(): Promise<number | undefined> {
  * inherited `--import tsx`).
  */
 export async function restartAfterWorkerDeath(): Promise<number | undefined> {
-  return undefined;
+  // measureRestart answers in µs for both kinds; this row is in ms.
+  const us = await delegate('restart', 'measureRestart', 'worker-death');
+  return us === undefined ? undefined : us / 1e3;
 }

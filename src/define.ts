@@ -144,6 +144,12 @@ export function findExport(value: object, module: string | undefined, what: stri
 }
 
 async function searchExport(value: object, module: string | undefined, what: string): Promise<Locator> {
+  if (module && isEntryScript(module)) {
+    throw new RuntimeError(
+      `${what} is defined in the entry script ${displayModule(module)}; workers import its module, which would run the script again. ` +
+        'Move it to a module without side effects (Python\'s `if __name__ == "__main__"` rule) and import it from there',
+    );
+  }
   if (!module) {
     throw new RuntimeError(`${what} has no module URL; define it in a module and export it, or pass { module: import.meta.url }`);
   }
@@ -159,6 +165,16 @@ async function searchExport(value: object, module: string | undefined, what: str
   throw new RuntimeError(
     `${what} is not exported from ${displayModule(module)}; export it (export const X = ...) so worker threads can load it, or use placement: 'main'`,
   );
+}
+
+function isEntryScript(module: string): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return fileURLToPath(module) === entry || fileURLToPath(module) === entry.replace(/\.(c|m)?[jt]s$/, '') ;
+  } catch {
+    return false;
+  }
 }
 
 function displayModule(module: string): string {

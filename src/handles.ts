@@ -8,6 +8,8 @@ import { SerializationError } from './errors.js';
 import type { Runtime } from './runtime.js';
 
 type Reviver = (data: any, runtime: Runtime) => object;
+/** set by runtime.ts: turns on async caller tracking once facade handles are in a thread */
+const TRACK = Symbol.for('troupe.trackAsyncIdentity');
 // Shared by every copy of troupe loaded in this thread (built dist and src under tsx/vitest).
 const SLOT = Symbol.for('troupe.revivers');
 const revivers: Map<string, Reviver> = ((globalThis as Record<symbol, Map<string, Reviver> | undefined>)[SLOT] ??= new Map());
@@ -99,6 +101,7 @@ export function reviveHandles<T>(value: T, runtime: Runtime, depth = 0): T {
   if (typeof value !== 'object' || value === null || depth > 64) return value;
   const kind = (value as { __troupe?: unknown }).__troupe;
   if (typeof kind === 'string') {
+    if (kind !== 'ref' && kind !== 'error') (globalThis as Record<symbol, (() => void) | undefined>)[TRACK]?.();
     const reviver = revivers.get(kind);
     return (reviver ? reviver(value, runtime) : value) as T;
   }

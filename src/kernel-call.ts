@@ -4,9 +4,10 @@
  */
 import { mainSystem } from './default-system.js';
 import { currentHost } from './hosts/host-worker.js';
-import type { Runtime } from './runtime.js';
+import { trackAsyncIdentity, type Runtime } from './runtime.js';
 
 export function kernelCall(op: string, args: unknown[]): Promise<unknown> {
+  trackAsyncIdentity();
   const host = currentHost();
   if (host) return host.call(op, args);
   return mainSystem().callOp(op, args);
@@ -19,6 +20,8 @@ export function currentRuntime(): Runtime {
 
 /** The actor or Process on whose behalf the current code runs (undefined: main script). */
 export function callerId(): string | undefined {
+  // from now on this thread tracks callers across awaits (queues, pipes, locks need them)
+  trackAsyncIdentity();
   return currentRuntime().currentSender();
 }
 

@@ -4,6 +4,7 @@
  * batched and posted), asks and their replies, and the one rule that no ask ever hangs: a reply,
  * a timeout, or NoProcError when its target is gone.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from 'pino';
 import { behaviourOf } from './behaviour.js';
 import { Cell, type Envelope } from './cell.js';
@@ -12,6 +13,22 @@ import { AskTimeoutError, NoProcError, serializeError, reviveError } from './err
 import { checkCloneable, classify, HAS_HANDLES, NOT_JSON, reviveHandles } from './handles.js';
 import { Ref } from './ref.js';
 import type { ActorDefinition, ActorRef, ExitReason, SpawnOptions, System } from './types.js';
+
+const IDENTITY = Symbol.for('troupe.asyncIdentity');
+
+function asyncIdentity(): AsyncLocalStorage<string> | undefined {
+  return (globalThis as Record<symbol, AsyncLocalStorage<string> | undefined>)[IDENTITY];
+}
+
+/**
+ * Makes the calling actor known after `await`s in its handlers too (AsyncLocalStorage). Off
+ * until the facade's queues, pipes or locks load in a thread: they need the caller (owner of a
+ * lock, consumer of an item), and plain actor traffic should not pay for it.
+ */
+export function trackAsyncIdentity(): void {
+  (globalThis as Record<symbol, AsyncLocalStorage<string> | undefined>)[IDENTITY] ??= new AsyncLocalStorage<string>();
+}
+(globalThis as Record<symbol, () => void>)[Symbol.for('troupe.trackAsyncIdentity')] ??= trackAsyncIdentity;
 
 /** Messages one cell handles before the next ready cell gets its turn. */
 const CELL_BUDGET = 256;
@@ -103,14 +120,16 @@ export abstract class Runtime {
     const previous = this.active;
     this.active = cell;
     try {
-      return fn();
+      const identity = asyncIdentity();
+      return identity ? identity.run(cell.id, fn) : fn();
     } finally {
       this.active = previous;
     }
   }
 
+  /** The actor (or Process) on whose behalf code runs: across awaits once asyncIdentity is on. */
   currentSender(): string | undefined {
-    return this.active?.id ?? this.defaultSender;
+    return this.active?.id ?? asyncIdentity()?.getStore() ?? this.defaultSender;
   }
 
   // ---- local cells --------------------------------------------------------------------------------

@@ -567,7 +567,8 @@ export class SystemImpl extends EventEmitter implements System {
         this.emit('processExit', message.id, message.code, host);
         return;
       case 'log':
-        this.emit('workerLog', message.b, host);
+        if (this.listenerCount('workerLog') > 0) this.emit('workerLog', message.b, host);
+        else this.writeWorkerLines(message.b);
         return;
       case 'taskDone': {
         const pending = this.pendingTasks.get(message.rid);
@@ -578,6 +579,12 @@ export class SystemImpl extends EventEmitter implements System {
         return;
       }
     }
+  }
+
+  /** Without a log sink, workers' pino JSON lines still reach this system's log stream. */
+  private writeWorkerLines(batch: unknown[]): void {
+    const stream = (this.log as unknown as Record<symbol, { write(line: string): void } | undefined>)[pino.symbols.streamSym];
+    for (const item of batch) if (typeof item === 'string') stream?.write(item);
   }
 
   private async hostCall(host: Host, rid: number, op: string, args: unknown[]): Promise<void> {
@@ -610,7 +617,7 @@ export class SystemImpl extends EventEmitter implements System {
     for (const entry of this.entries.values()) if (entry.site === host.site) dead.add(entry.id);
     for (const envelope of host.takeUnsent()) noProcReply(this.runtime, envelope);
     const onlyProcess = dead.size === 1 && this.entries.get([...dead][0]!)?.process === true;
-    if (end.kind === 'died' && !onlyProcess && !host.closing) {
+    if (end.kind === 'died' && dead.size > 0 && !onlyProcess && !host.closing) {
       this.log.warn({ host: host.site, cause: end.cause, actors: dead.size }, 'host worker died; its actors exit killed');
     }
     for (const key of this.pairs) if (key.split(':').includes(String(host.site))) this.pairs.delete(key);

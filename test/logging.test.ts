@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { defaultSystem } from 'troupe';
 import {
   CRITICAL,
   DEBUG,
@@ -32,6 +33,9 @@ describe('multiprocessing logging', () => {
   afterEach(() => {
     getLogger().setLevel(0);
   });
+  afterAll(async () => {
+    await defaultSystem().shutdown();
+  });
 
   it('exports Python\'s level numbers', () => {
     expect([SUBDEBUG, DEBUG, INFO, SUBWARNING, WARNING, ERROR, CRITICAL]).toEqual([5, 10, 20, 25, 30, 40, 50]);
@@ -53,7 +57,7 @@ describe('multiprocessing logging', () => {
   });
 
   it('prints [LEVEL/ProcessName] lines at the level set, from main and from workers', { timeout: 60_000 }, async () => {
-    const { code, stderr } = await runScript('log-levels.ts', 'stderr');
+    const { code, stdout, stderr } = await runScript('log-levels.ts', 'stderr');
     expect(code).toBe(0);
     const lines = stderr.trimEnd().split('\n');
     expect(lines.slice(0, 3)).toEqual([
@@ -62,45 +66,61 @@ describe('multiprocessing logging', () => {
       '[SUBWARNING/MainProcess] main subwarning',
     ]);
     // a worker inherits main's INFO; one that called logToStderr(DEBUG) itself prints its debug too
-    expect(lines.filter((l) => l.includes('/Inherits] worker'))).toEqual(['[INFO/Inherits] worker info', '[WARNING/Inherits] worker warning 42']);
-    expect(lines.filter((l) => l.includes('/OwnLevel] worker'))).toEqual([
-      '[DEBUG/OwnLevel] worker debug',
-      '[INFO/OwnLevel] worker info',
-      '[WARNING/OwnLevel] worker warning 42',
+    const worker = (label: string) => lines.filter((l) => l.includes(`] ${label} `)).map((l) => l.replace(/PoolWorker-\d+/, 'PoolWorker-N'));
+    expect(worker('inherits')).toEqual(['[INFO/PoolWorker-N] inherits info', '[WARNING/PoolWorker-N] inherits warning 42']);
+    expect(worker('own-level')).toEqual([
+      '[DEBUG/PoolWorker-N] own-level debug',
+      '[INFO/PoolWorker-N] own-level info',
+      '[WARNING/PoolWorker-N] own-level warning 42',
     ]);
+    expect(stdout).toContain('worker levels 20 10');
   });
 
   it('logs pino JSON without logToStderr, at WARNING and above', { timeout: 60_000 }, async () => {
-    const { code, stdout } = await runScript('log-levels.ts', 'json');
+    const { code, stdout, stderr } = await runScript('log-levels.ts', 'json');
     expect(code).toBe(0);
     const records = stdout
       .split('\n')
-      .filter((line) => line.startsWith('{'))
+      .filter((line) => line.startsWith('{') && line.includes('"levelName"'))
       .map((line) => JSON.parse(line) as { process: string; levelName: string; msg: string });
-    expect(records.map((r) => [r.levelName, r.process, r.msg])).toEqual([
+    expect(records.map((r) => [r.levelName, r.process.replace(/\d+$/, 'N'), r.msg])).toEqual([
       ['WARNING', 'MainProcess', 'Error has occurred'],
       ['SUBWARNING', 'MainProcess', 'main subwarning'],
-      ['WARNING', 'Inherits', 'worker warning 42'],
+      ['WARNING', 'PoolWorker-N', 'inherits warning 42'],
     ]);
+    // the worker that called logToStderr itself still prints to stderr
+    expect(stderr).toContain('own-level warning 42');
   });
 
   it('writes 4 workers x 200 records of 1 KiB as 800 whole lines, none lost, none interleaved', { timeout: 60_000 }, async () => {
     const { code, stderr } = await runScript('log-stress.ts');
     expect(code).toBe(0);
-    const lines = stderr.split('\n').filter((line) => / Writer-\d \d+ /.test(line));
+    const lines = stderr.split('\n').filter((line) => / writer-\d \d+ /.test(line));
     expect(lines).toHaveLength(800);
     const next = new Map<string, number>();
+    const names = new Map<string, string>();
     for (const line of lines) {
-      const match = /^\[INFO\/(Writer-[1-4])\] (Writer-[1-4]) (\d+) (x+)$/.exec(line);
+      const match = /^\[INFO\/(PoolWorker-\d+)\] (writer-[1-4]) (\d+) (x+)$/.exec(line);
       expect(match, `fragment: ${line.slice(0, 80)}`).not.toBeNull();
       const [, name, writer, index, pad] = match!;
-      expect(writer).toBe(name);
       expect(`${writer} ${index} `.length + pad!.length).toBe(1024);
-      // each writer's records arrive whole and in the order it logged them
-      expect(Number(index)).toBe(next.get(name!) ?? 0);
-      next.set(name!, Number(index) + 1);
+      // each writer's records arrive whole, under its worker's name, in the order it logged them
+      expect(names.get(writer!) ?? name).toBe(name);
+      names.set(writer!, name!);
+      expect(Number(index)).toBe(next.get(writer!) ?? 0);
+      next.set(writer!, Number(index) + 1);
     }
     expect([...next.values()]).toEqual([200, 200, 200, 200]);
+    expect(new Set(names.values()).size).toBe(4);
     expect(stderr).toContain('[INFO/MainProcess] writers done\n');
+  });
+
+  it('writes the records a process logged right before it ended', { timeout: 60_000 }, async () => {
+    const { code, stderr } = await runScript('log-exit.ts');
+    expect(code).toBe(0);
+    for (const name of ['Writer-1', 'Writer-2', 'Writer-3', 'Writer-4']) {
+      const records = stderr.split('\n').filter((line) => line.startsWith(`[WARNING/${name}] ${name} record `));
+      expect(records, name).toHaveLength(50);
+    }
   });
 });

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createSystem, type ActorRef, type ChildSpec, type Strategy, type Supervisor, type SupervisorSpec, type System } from 'troupe';
 import { collectEvents, crash, hang, waitForExit, waitForRestart } from 'troupe/testing';
 import { supervisorOf } from '../supervisors/index.js';
-import { Recorder, Worker } from './fixtures/sup-workers.js';
+import { Flaky, Recorder, Worker } from './fixtures/sup-workers.js';
 
 // One system (and its two worker hosts) for the whole file; each test stops what it started.
 let system: System;
@@ -230,7 +230,7 @@ describe('Supervision trees', () => {
     });
     expect(await rec.ask({ type: 'entries', n: 4 })).toEqual(['start:a', 'start:b', 'start:c', 'start:d']);
     await top.stop();
-    expect((await rec.ask({ type: 'entries', n: 8 })).slice(4)).toEqual(['stop:d:shutdown', 'stop:c:shutdown', 'stop:b:shutdown', 'stop:a:shutdown']);
+    expect((await rec.ask<string[]>({ type: 'entries', n: 8 })).slice(4)).toEqual(['stop:d:shutdown', 'stop:c:shutdown', 'stop:b:shutdown', 'stop:a:shutdown']);
   });
 });
 
@@ -266,6 +266,41 @@ describe('Significant children (autoShutdown)', () => {
     const sup = await supervise({ strategy: 'one_for_one', autoShutdown: 'any_significant', children: [worker('job', { restart: 'transient', significant: true })] });
     await sup.terminateChild('job');
     expect(await sup.countChildren()).toMatchObject({ specs: 1, active: 0 });
+  });
+});
+
+describe('Failed restarts', () => {
+  const flaky = (id: string, control: { failures: number }): ChildSpec => ({ id, start: Flaky, args: [control], placement: 'main' });
+
+  it('retries a restart that failed, each attempt counting against the intensity', async () => {
+    const control = { failures: 0 };
+    const sup = await supervise({ strategy: 'one_for_one', intensity: 3, children: [flaky('f', control)] });
+    const { events } = collectEvents(sup);
+    control.failures = 2;
+    await crashAndWait(sup, 'f', await refOf(sup, 'f'));
+    expect(events.map((e) => e.type)).toEqual(['exited', 'restart_failed', 'restart_failed', 'restarted']);
+    expect(events[1]!.reason).toMatchObject({ kind: 'error', error: { message: 'flaky init' } });
+  });
+
+  it('gives up when the retries exceed the intensity', async () => {
+    const control = { failures: 0 };
+    const sup = await supervise({ strategy: 'one_for_one', intensity: 2, children: [flaky('f', control)] });
+    control.failures = 10;
+    await crash(await refOf(sup, 'f'));
+    expect((await sup.exited).detail).toBe('reached_max_restart_intensity');
+  });
+
+  it('one_for_all: a sibling failing to restart stops the ones already restarted and retries the group', async () => {
+    const control = { failures: 0 };
+    const sup = await supervise({ strategy: 'one_for_all', intensity: 5, children: [worker('a', { placement: 'main' }), flaky('f', control)] });
+    const { events } = collectEvents(sup);
+    control.failures = 1;
+    const restarted = waitForRestart(sup, 'f');
+    await crash(await refOf(sup, 'a'));
+    await restarted;
+    expect(events.map((e) => `${e.type}:${e.id}`)).toEqual([
+      'exited:a', 'exited:f', 'restarted:a', 'restart_failed:f', 'exited:a', 'restarted:a', 'restarted:f',
+    ]);
   });
 });
 

@@ -144,6 +144,27 @@ export function hostModuleUrl(): string {
   return new URL('./host-worker.ts', import.meta.url).href;
 }
 
+/**
+ * The parent's Node flags minus TypeScript loaders: workers register tsx themselves only when
+ * they load a .ts module, and an inherited `--import tsx` makes every worker start ~2x slower.
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const [name, inline] = flag.split('=', 2);
+    if (name === '--import' || name === '--loader' || name === '--experimental-loader' || name === '--require' || name === '-r') {
+      const value = inline ?? argv[i + 1] ?? '';
+      if (inline === undefined) i++;
+      if (!/tsx|ts-node|vite|vitest/.test(value)) out.push(name!, value);
+      continue;
+    }
+    out.push(flag);
+  }
+  return out;
+}
+
 export class HostPool {
   private readonly pool: Tinypool;
   private readonly options: HostPoolOptions;
@@ -165,6 +186,7 @@ export class HostPool {
       maxThreads: Math.max(64, 8 * os.availableParallelism()),
       idleTimeout: 30_000,
       useAtomics: false,
+      execArgv: workerExecArgv(),
       workerData: { hostModule: hostModuleUrl() },
       // a worker that dies while hosting is ours to report; tinypool just replaces it
     });
@@ -224,6 +246,7 @@ export class HostPool {
     this.all.set(site, host);
     const task: HostTask = { control: port2, site, system: this.options.system, mode, watch, logLevel: this.options.logLevel, run };
     let settled = false;
+    let pendingEnd: HostEnd | undefined;
     let rawWorker: { off(event: string, fn: (code: number) => void): void } | undefined;
     const onExit = (code: number): void => end({ kind: 'died', cause: `worker exited with code ${code}`, exitCode: code });
     const end = (cause: HostEnd): void => {
@@ -257,6 +280,7 @@ export class HostPool {
         }
         if (message.t === 'closed') {
           host.closing = true;
+          if (pendingEnd) end(pendingEnd);
           return;
         }
         if (message.t === 'exitcode' && message.hard) {
@@ -266,9 +290,14 @@ export class HostPool {
         }
         this.options.events.message(host, message);
       });
-      port1.on('close', () => end(host.closing ? { kind: 'finished' } : { kind: 'died', cause: 'control port closed' }));
+      port1.on('close', () => end(pendingEnd ?? (host.closing ? { kind: 'finished' } : { kind: 'died', cause: 'control port closed' })));
       this.pool.run(task, { transferList: [port2 as never], signal: host.signal }).then(
-        (result: unknown) => end({ kind: 'finished', result }),
+        (result: unknown) => {
+          // tinypool's answer may overtake the last control messages: end after 'closed' arrives
+          const finished: HostEnd = { kind: 'finished', result };
+          if (host.closing) end(finished);
+          else pendingEnd = finished;
+        },
         (error: Error) => end({ kind: 'died', cause: host.signal.aborted ? 'terminated' : String(error?.message ?? error) }),
       );
     });

@@ -20,6 +20,8 @@ import type { FromHost, HostTask, ProcessInfo, RunRequest, SpawnRequest, ToHost 
 import { locate, serializeReason, reviveReason } from '../wire.js';
 
 const HOST_SLOT = Symbol.for('troupe.host');
+/** set by multiprocessing/logging.ts: posts the worker's pending log records now */
+const FLUSH_LOGS = Symbol.for('troupe.flushWorkerLogs');
 /** A batch this big goes out at once, so the receiver starts while the sender goes on. */
 const FLUSH_AT = 2048;
 
@@ -325,6 +327,7 @@ export class HostRuntime extends Runtime {
     const info: ProcessInfo = request.h ? reviveHandles(request.process, this) : request.process;
     this.process = info;
     this.defaultSender = request.id;
+    this.lifecycle('child process calling self.run()', info.name);
     let exitcode: number;
     try {
       const target = (await load(request.loc)) as (...args: unknown[]) => unknown;
@@ -349,9 +352,18 @@ export class HostRuntime extends Runtime {
   endProcess(exitcode: number, hard = false): void {
     if (this.exitcodeSent) return;
     this.exitcodeSent = true;
+    const name = this.process!.name;
+    this.lifecycle('process shutting down', name);
+    this.lifecycle(`process exiting with exitcode ${exitcode}`, name);
+    (globalThis as Record<symbol, (() => void) | undefined>)[FLUSH_LOGS]?.();
     this.flush();
     this.post({ t: 'exitcode', id: this.process!.id, code: exitcode, hard });
     this.close(exitcode);
+  }
+
+  /** Python's lifecycle records (INFO), written by main's log sink if the level lets them. */
+  private lifecycle(message: string, name: string): void {
+    this.post({ t: 'log', b: [{ l: 20, n: name, m: message }] });
   }
 
   private closing = false;
@@ -457,8 +469,13 @@ function installExit(): void {
 }
 
 /** tinypool task entry (see bootstrap.js). */
+let facade: Promise<unknown> | undefined;
+
 export async function runHost(task: HostTask & Partial<RunRequest>): Promise<unknown> {
   installExit();
+  // The worker's composition root: the facade registers how queues, pipes and locks revive, so
+  // a handle arriving here works even if the target never imports troupe/multiprocessing.
+  await (facade ??= import('../multiprocessing/index.js'));
   const host = new HostRuntime(task);
   (globalThis as Record<symbol, HostRuntime>)[HOST_SLOT] = host;
   return host.done;

@@ -86,3 +86,110 @@ export class AsyncResult<T> {
     return ready;
   }
 }
+
+/** Receives a job's chunks as they complete (a map's list, an apply's value, an imap stream). */
+export interface Consumer {
+  /** chunk `index` succeeded: its values are `values[from .. from + count)` */
+  chunk(index: number, values: unknown[], from: number, count: number): void;
+  /** chunk `index` failed (its task threw, or its worker died) */
+  fail(index: number, error: unknown): void;
+  /** nothing more will arrive (terminate, broken pool) */
+  abort(error: unknown): void;
+}
+
+type Entry = { values: unknown[]; from: number; count: number } | { error: unknown };
+const TAKEN: Entry = { values: [], from: 0, count: 0 };
+
+/**
+ * The AsyncIterable `imap`/`imapUnordered` return (Python's IMapIterator): ordered mode yields in
+ * submission order, unordered mode as chunks complete. A failed chunk rejects one `next()` where
+ * its results would have been, and iteration may go on; after terminate(), whatever had not
+ * arrived rejects.
+ *
+ * @internal created by Pool
+ */
+export class ResultStream implements Consumer, AsyncIterableIterator<unknown> {
+  private readonly entries: Array<Entry | undefined>;
+  /** unordered mode: chunk indices in arrival order */
+  private readonly arrivals: number[] = [];
+  /** ordered: the next chunk index; unordered: the next position in `arrivals` */
+  private cursor = 0;
+  private offset = 0;
+  private aborted: { error: unknown } | undefined;
+  private waiter: { resolve(result: IteratorResult<unknown>): void; reject(error: unknown): void } | undefined;
+
+  constructor(
+    private readonly total: number,
+    private readonly ordered: boolean,
+  ) {
+    this.entries = new Array(total);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
+    return this;
+  }
+
+  chunk(index: number, values: unknown[], from: number, count: number): void {
+    this.arrive(index, { values, from, count });
+  }
+
+  fail(index: number, error: unknown): void {
+    this.arrive(index, { error });
+  }
+
+  abort(error: unknown): void {
+    this.aborted ??= { error };
+    this.wake();
+  }
+
+  next(): Promise<IteratorResult<unknown>> {
+    if (this.waiter) return Promise.reject(new ValueError('imap results are read one at a time; await the previous next() first'));
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+      this.wake();
+    });
+  }
+
+  /** `break` out of `for await`: stop reading (the tasks still run, as in Python). */
+  async return(): Promise<IteratorResult<unknown>> {
+    this.cursor = this.total;
+    return { done: true, value: undefined };
+  }
+
+  private arrive(index: number, entry: Entry): void {
+    if (index >= this.total || this.entries[index] !== undefined) return;
+    this.entries[index] = entry;
+    this.arrivals.push(index);
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiter = this.waiter;
+    if (!waiter) return;
+    if (this.cursor >= this.total) {
+      this.waiter = undefined;
+      return waiter.resolve({ done: true, value: undefined });
+    }
+    const index = this.ordered ? this.cursor : this.arrivals[this.cursor];
+    const entry = index === undefined ? undefined : this.entries[index];
+    if (entry === undefined) {
+      if (!this.aborted) return;
+      this.waiter = undefined;
+      this.cursor = this.total;
+      return waiter.reject(this.aborted.error);
+    }
+    this.waiter = undefined;
+    if ('error' in entry) {
+      this.entries[index!] = TAKEN;
+      this.cursor++;
+      return waiter.reject(entry.error);
+    }
+    const value = entry.values[entry.from + this.offset];
+    if (++this.offset >= entry.count) {
+      this.entries[index!] = TAKEN;
+      this.cursor++;
+      this.offset = 0;
+    }
+    waiter.resolve({ done: false, value });
+  }
+}

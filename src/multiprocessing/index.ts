@@ -20,4 +20,20 @@ export {
   AbandonedLockError,
 } from '../errors.js';
 export { Process, currentProcess, parentProcess, activeChildren, cpuCount, exit, type ProcessOptions } from './process.js';
-export * from './logging.js';
+export {
+  SUBDEBUG,
+  DEBUG,
+  INFO,
+  SUBWARNING,
+  WARNING,
+  ERROR,
+  CRITICAL,
+  getLogger,
+  logToStderr,
+  type MultiprocessingLogger,
+} from './logging.js';
+export { Pool, AsyncResult, type PoolOptions } from './pool.js';
+export { Queue, JoinableQueue, SimpleQueue, type BlockingOptions } from './queue.js';
+export { Pipe, Connection } from './pipe.js';
+export { wait } from './wait.js';
+export * from './synchronize.js';

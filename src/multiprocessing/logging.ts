@@ -6,7 +6,7 @@
  * many processes never interleave. The level lives in shared memory: workers filter where they log.
  */
 import { format } from 'node:util';
-import { isMainThread, threadId } from 'node:worker_threads';
+import { threadId } from 'node:worker_threads';
 import {
   CONFIG_LEVEL,
   CONFIG_STDERR,
@@ -22,7 +22,7 @@ import { mainSystem } from '../default-system.js';
 import { NameTakenError, ValueError } from '../errors.js';
 import { currentHost, type HostRuntime } from '../hosts/host-worker.js';
 import type { SystemImpl } from '../system.js';
-import { setLifecycleLogger } from './process.js';
+import { setLogSinkStarter } from './process.js';
 
 /** Python's logging levels (SUBDEBUG and SUBWARNING are multiprocessing's own). */
 export const SUBDEBUG = 5;
@@ -86,7 +86,8 @@ function state(): LoggingState {
 /** Internal: the shared [level, stderr] settings; undefined in a worker that has not got them yet. */
 export function logConfig(): Int32Array | undefined {
   const slots = globalThis as unknown as Record<symbol, Int32Array | undefined>;
-  if (isMainThread) slots[CONFIG_SLOT] ??= new Int32Array(new SharedArrayBuffer(8));
+  // the thread that owns systems creates them; a host worker receives them from main
+  if (!currentHost()) slots[CONFIG_SLOT] ??= new Int32Array(new SharedArrayBuffer(8));
   return slots[CONFIG_SLOT];
 }
 
@@ -190,7 +191,7 @@ export function mpLog(level: number, msg: string, processName?: string): void {
   emit(level, msg, [], processName);
   if (currentHost()) flushWorkerLogs();
 }
-setLifecycleLogger(mpLog);
+setLogSinkStarter(ensureLogSink);
 
 /** Internal: posts a worker's pending records to main now (call before the worker ends). */
 export function flushWorkerLogs(): void {
@@ -217,7 +218,7 @@ export function ensureLogSink(system: SystemImpl): Promise<void> {
     ready = system.spawn(LogSink, { placement: 'main', name: SINK_NAME, args: [logConfig()!.buffer] }).then(
       () => {},
       (error: unknown) => {
-        if (!(error instanceof NameTakenError)) system.log.error({ err: error }, 'the log sink did not start; worker log records are dropped');
+        if ((error as Error)?.name !== 'NameTakenError') system.log.error({ err: error }, 'the log sink did not start; worker log records are dropped');
       },
     );
     system.onShutdown(flushLines);

@@ -10,7 +10,7 @@ import { BufferTooShort, OSError, ValueError } from '../errors.js';
 import { checkCloneable, registerHandle } from '../handles.js';
 import { callerId, currentRuntime } from '../kernel-call.js';
 import type { Runtime } from '../runtime.js';
-import { Inbox, NONE, checkTimeout, startServer, WAITABLE } from './queue.js';
+import { Inbox, NONE, Outbox, checkTimeout, startServer, WAITABLE } from './queue.js';
 
 const LOCAL = Symbol('troupe.connection.local');
 
@@ -46,7 +46,7 @@ export class Connection<T = any> {
   /** Connections come from Pipe(); this constructor is internal. */
   protected constructor() {}
 
-  /** False once close() was called on this handle. */
+  /** True once close() was called on this handle. */
   get closed(): boolean {
     return this[LOCAL].closed;
   }
@@ -67,8 +67,8 @@ export class Connection<T = any> {
     if ((flags & (CLOSED(peer) | GONE(peer))) !== 0) {
       throw new OSError(`cannot send: the other end of the pipe was ${(flags & CLOSED(peer)) !== 0 ? 'closed' : 'left by its exited owner'} (Python's BrokenPipeError)`, 'closed');
     }
-    if (local.runtime.site === 0) checkCloneable(obj, 'the object sent');
-    local.inbox.send({ type: 'send', e: this.end, v: obj, s: local.runtime.site });
+    checkCloneable(obj, 'the object sent');
+    Outbox.of(local.runtime, this.id).push(this.end, obj);
     Atomics.add(local.counts, SIZE + peer, 1);
   }
 
@@ -204,7 +204,7 @@ function messageBytes(message: unknown): Uint8Array {
 
 function attach<T>(data: ConnectionData, runtime: Runtime): Connection<T> {
   const conn = Object.create(Connection.prototype) as Connection<T>;
-  Object.assign(conn, data);
+  Object.assign(conn, { __troupe: 'conn', id: data.id, end: data.end, duplex: data.duplex, counts: data.counts });
   const counts = new Int32Array(data.counts);
   const local: Local = { runtime, counts, inbox: new Inbox(runtime, data.id, counts, data.end, false), closed: false, handedOff: false };
   Object.defineProperty(conn, LOCAL, { value: local, enumerable: false });

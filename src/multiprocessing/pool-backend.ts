@@ -1,17 +1,20 @@
 /**
  * Where a Pool's workers come from: in main, exclusive hosts of the default system's HostPool,
- * each running batches through `system.runTask`. The Pool only sees opaque slots and the four
- * verbs (start, run, close, kill) plus an `ended` event, so the same Pool logic serves any
- * thread. Every pool of a system is terminated when that system shuts down.
+ * each running batches through `system.runTask`; inside a worker (a Pool created by a Process),
+ * the same verbs as kernel ops served in main by a pool-broker actor. The Pool only sees opaque
+ * slots and the four verbs (start, run, close, kill) plus an `ended` event, so the same Pool
+ * logic serves any thread. Pools are terminated when their system shuts down, and a worker's
+ * pool workers when that worker ends.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { mainSystem } from '../default-system.js';
-import type { Locator } from '../define.js';
-import { RuntimeError } from '../errors.js';
+import { defineActor, type Locator } from '../define.js';
+import { NoProcError } from '../errors.js';
 import type { Host, HostEnd } from '../hosts/host-pool.js';
 import { currentHost } from '../hosts/host-worker.js';
+import { kernelCall } from '../kernel-call.js';
 import type { SystemImpl } from '../system.js';
 import { ensureLogSink, logConfig } from './logging.js';
 import type { WireBatch, WireReply } from './pool-worker.js';
@@ -61,26 +64,41 @@ interface HostSlot extends PoolSlot {
   closing: boolean;
 }
 
-const pools = new WeakMap<SystemImpl, Set<PoolEvents>>();
+/** Per system: its live pools, and which pool worker each host is (one listener for all pools). */
+interface Registry {
+  pools: Set<PoolEvents>;
+  hosts: Map<Host, { slot: HostSlot; events: PoolEvents }>;
+}
+const registries = new WeakMap<SystemImpl, Registry>();
+
+function registry(system: SystemImpl): Registry {
+  let found = registries.get(system);
+  if (!found) {
+    const reg: Registry = (found = { pools: new Set(), hosts: new Map() });
+    registries.set(system, reg);
+    system.on('hostEnded', (host: Host, _end: HostEnd) => {
+      const owner = reg.hosts.get(host);
+      if (!owner) return;
+      reg.hosts.delete(host);
+      owner.events.ended(owner.slot);
+    });
+    system.onShutdown(() => {
+      for (const pool of [...reg.pools]) pool.terminate();
+    });
+  }
+  return found;
+}
 
 /** Pool workers as exclusive hosts of the main thread's default system. */
 class MainBackend implements PoolBackend {
   private readonly system: SystemImpl;
-  private readonly slots = new Map<Host, HostSlot>();
+  private readonly registry: Registry;
 
   constructor(private readonly events: PoolEvents) {
     this.system = mainSystem();
     void ensureLogSink(this.system);
-    this.system.on('hostEnded', this.onHostEnded);
-    let live = pools.get(this.system);
-    if (!live) {
-      const set = (live = new Set());
-      pools.set(this.system, set);
-      this.system.onShutdown(() => {
-        for (const pool of [...set]) pool.terminate();
-      });
-    }
-    live.add(events);
+    this.registry = registry(this.system);
+    this.registry.pools.add(events);
   }
 
   get log(): Logger {
@@ -94,7 +112,7 @@ class MainBackend implements PoolBackend {
       (host) => {
         slot.host = host;
         if (!host.alive) return this.events.ended(slot);
-        this.slots.set(host, slot);
+        this.registry.hosts.set(host, { slot, events: this.events });
         if (slot.killed) host.terminate();
         else if (slot.closing) host.post({ t: 'close' });
       },
@@ -125,22 +143,121 @@ class MainBackend implements PoolBackend {
   }
 
   release(): void {
-    this.system.off('hostEnded', this.onHostEnded);
-    pools.get(this.system)?.delete(this.events);
+    this.registry.pools.delete(this.events);
   }
-
-  private readonly onHostEnded = (host: Host, _end: HostEnd): void => {
-    const slot = this.slots.get(host);
-    if (!slot) return;
-    this.slots.delete(host);
-    this.events.ended(slot);
-  };
 }
 
 /** The backend for a Pool created on this thread. */
 export function poolBackend(events: PoolEvents): PoolBackend {
-  if (currentHost()) {
-    throw new RuntimeError('a Pool runs in the main thread for now; create it there and pass work to it, or use Process inside workers');
-  }
-  return new MainBackend(events);
+  return currentHost() ? new WorkerBackend(events) : new MainBackend(events);
 }
+
+// ---- a Pool inside a worker ---------------------------------------------------------------------
+
+const BROKER_NAME = 'troupe.pool-broker';
+
+/** This module's PoolBroker export, as main finds it. */
+function brokerLocator(): Locator {
+  return { by: 'export', module: import.meta.url, exportName: 'PoolBroker' };
+}
+
+interface RemoteSlot extends PoolSlot {
+  remote: Promise<number>;
+}
+
+/** Pool workers started by main on behalf of this worker, through the broker's kernel ops. */
+class WorkerBackend implements PoolBackend {
+  private readonly broker: Promise<unknown>;
+
+  constructor(private readonly events: PoolEvents) {
+    this.broker = kernelCall('spawn', [brokerLocator(), { placement: 'main', name: BROKER_NAME }]).catch((error: unknown) => {
+      if ((error as Error | undefined)?.name !== 'NameTakenError') throw error;
+    });
+  }
+
+  get log(): Logger {
+    return currentHost()!.log;
+  }
+
+  start(): PoolSlot {
+    const remote = this.broker.then(() => kernelCall('pool.start', [])) as Promise<number>;
+    const slot: RemoteSlot = { id: nextSlot++, remote };
+    const ended = (): void => this.events.ended(slot);
+    remote.then((id) => kernelCall('pool.ended', [id])).then(ended, ended);
+    return slot;
+  }
+
+  run(slot: PoolSlot, batch: WireBatch): Promise<WireReply> {
+    return (slot as RemoteSlot).remote.then((id) => kernelCall('pool.run', [id, batch]) as Promise<WireReply>);
+  }
+
+  close(slot: PoolSlot): void {
+    (slot as RemoteSlot).remote.then((id) => kernelCall('pool.close', [id])).catch(() => {});
+  }
+
+  kill(slot: PoolSlot): void {
+    (slot as RemoteSlot).remote.then((id) => kernelCall('pool.kill', [id])).catch(() => {});
+  }
+
+  logConfig(): Int32Array | undefined {
+    return logConfig();
+  }
+
+  release(): void {}
+}
+
+interface BrokerSlot {
+  host: Host;
+  /** the site of the worker that owns this pool worker */
+  owner: number;
+  ended: Promise<void>;
+  end(): void;
+}
+
+/**
+ * The pool broker (placement 'main', one per system): serves the `pool.*` kernel ops for Pools
+ * created inside workers, and ends a worker's pool workers when that worker ends.
+ */
+export const PoolBroker = defineActor({
+  name: 'PoolBroker',
+  init: (ctx) => {
+    const system = ctx.system as SystemImpl;
+    const slots = new Map<number, BrokerSlot>();
+    let next = 1;
+    const slotOf = (id: number): BrokerSlot => {
+      const slot = slots.get(id);
+      if (!slot) throw new NoProcError(`pool worker ${id} has ended`);
+      return slot;
+    };
+    void ensureLogSink(system);
+    system.defineOp('pool.start', async (_args, from) => {
+      const host = await system.hostPool().exclusiveHost();
+      const id = next++;
+      let end!: () => void;
+      const ended = new Promise<void>((resolve) => (end = resolve));
+      slots.set(id, { host, owner: from.site, ended, end });
+      if (!host.alive) end();
+      return id;
+    });
+    system.defineOp('pool.run', ([id, batch]) => {
+      locator ??= batchLocator();
+      return system.runTask(slotOf(id as number).host, locator, [batch]);
+    });
+    system.defineOp('pool.close', ([id]) => slots.get(id as number)?.host.post({ t: 'close' }));
+    system.defineOp('pool.kill', ([id]) => slots.get(id as number)?.host.terminate());
+    system.defineOp('pool.ended', ([id]) => slots.get(id as number)?.ended);
+    system.on('hostEnded', (host: Host) => {
+      for (const [id, slot] of slots) {
+        if (slot.host === host) {
+          slots.delete(id);
+          slot.end();
+        } else if (slot.owner === host.site) {
+          // the worker that created this pool is gone: its pool workers go too
+          slot.host.terminate();
+        }
+      }
+    });
+    return null;
+  },
+  receive: {},
+});

@@ -42,6 +42,23 @@ export interface WireReply {
   t: number;
   /** the initializer threw: this error, and nothing ran */
   ie?: unknown;
+  /** a task called process.exit(code) (or exit()): the worker is done for; [group, chunk, code] */
+  x?: [number, number, number];
+}
+
+/** Thrown by runGroup when a task exits the worker (Python's SystemExit is not an Exception). */
+class WorkerExit {
+  constructor(
+    readonly chunk: number,
+    readonly code: number,
+    readonly outcome: WireOutcome,
+  ) {}
+}
+
+function exitCode(error: unknown): number | undefined {
+  if ((error as Error | undefined)?.name !== 'SystemExit') return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'number' ? code : code === undefined || code === null || code === false ? 0 : 1;
 }
 
 const WORKER_NAME = Symbol.for('troupe.workerName');
@@ -56,7 +73,8 @@ function loadCached(locator: Locator): Promise<unknown> {
 }
 
 let tail: Promise<unknown> = Promise.resolve();
-let failedHost: object | undefined;
+/** a worker whose initializer failed or whose task exited runs nothing more: later batches get this */
+let failed: { host: object | undefined; reply: WireReply } | undefined;
 
 /** Runs a batch after the previous one finished (the host may deliver the next one early). */
 export function runBatch(batch: WireBatch): Promise<WireReply> {
@@ -74,15 +92,24 @@ async function execute(batch: WireBatch): Promise<WireReply> {
       const init = (await loadCached(batch.i[0])) as (...args: unknown[]) => unknown;
       await init(...batch.i[1]);
     } catch (error) {
-      failedHost = host;
-      return { o: [], t: 0, ie: serializeError(error) };
+      failed = { host, reply: { o: [], t: 0, ie: serializeError(error) } };
+      return failed.reply;
     }
   }
-  if (failedHost !== undefined && failedHost === host) return { o: [], t: 0, ie: serializeError(new Error('the initializer failed in this worker')) };
+  if (failed && failed.host === host) return failed.reply;
   const fns = (await Promise.all(batch.l.map(loadCached))) as Array<(...args: unknown[]) => unknown>;
   const started = performance.now();
-  const outcomes: WireOutcome[] = new Array(batch.g.length);
-  for (let g = 0; g < batch.g.length; g++) outcomes[g] = await runGroup(fns[batch.g[g]!.l]!, batch.g[g]!);
+  const outcomes: WireOutcome[] = [];
+  for (let g = 0; g < batch.g.length; g++) {
+    try {
+      outcomes.push(await runGroup(fns[batch.g[g]!.l]!, batch.g[g]!));
+    } catch (exit) {
+      if (!(exit instanceof WorkerExit)) throw exit;
+      failed = { host, reply: { o: [], t: 0, x: [0, 0, exit.code] } };
+      outcomes.push(exit.outcome);
+      return { o: outcomes, t: performance.now() - started, x: [g, exit.chunk, exit.code] };
+    }
+  }
   return { o: outcomes, t: performance.now() - started };
 }
 
@@ -99,6 +126,8 @@ async function runGroup(fn: (...args: unknown[]) => unknown, group: WireGroup): 
         results[i] = value;
       }
     } catch (error) {
+      const code = exitCode(error);
+      if (code !== undefined) throw new WorkerExit(chunk, code, [results.slice(0, start), errors]);
       (errors ||= []).push([chunk, serializeError(error)]);
       results.fill(undefined, start, end);
     }

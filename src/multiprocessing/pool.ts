@@ -10,6 +10,7 @@ import { isTask, type Locator } from '../define.js';
 import { BrokenWorkerError, reviveError, RuntimeError, ValueError } from '../errors.js';
 import { checkCloneable } from '../handles.js';
 import { AsyncResult, ResultStream, type Consumer } from './async-result.js';
+import { DEBUG, mpLog } from './logging.js';
 import { poolBackend, type PoolBackend, type PoolSlot } from './pool-backend.js';
 import { cpuCount } from './process.js';
 import type { WireBatch, WireGroup, WireReply } from './pool-worker.js';
@@ -33,8 +34,10 @@ type Result<F extends Fn> = Awaited<ReturnType<F>>;
 const BATCH_MS = 4;
 const MAX_BATCH_CHUNKS = 2048;
 const MAX_BATCH_ITEMS = 8192;
-/** batches in flight per worker: the next one waits in the worker while the current one runs */
+/** batches in flight per worker when tasks are tiny: the next one waits in the worker while the current one runs */
 const PIPELINE = 2;
+/** ms per chunk below which a worker is sent its next batch before it finished the current one */
+const PIPELINE_BELOW_MS = 1;
 
 /** One call's work: its items, cut into chunks. */
 class Job {
@@ -72,6 +75,7 @@ interface Worker {
   started: boolean;
   /** no more batches: it is closing (maxtasksperchild, close) or ended */
   retired: boolean;
+  ended: boolean;
 }
 
 type PoolState = 'run' | 'close' | 'terminate';
@@ -91,8 +95,8 @@ function locate(fn: unknown, what: string): Locator | Promise<Locator> {
   });
 }
 
-/** Python's RemoteTraceback: the task's error, re-created here, with the worker's stack as cause. */
-export function recreateError(serialized: unknown): unknown {
+/** Python's RemoteTraceback: the task's error, re-created here, with the worker's stack as its cause. */
+function recreateError(serialized: unknown): unknown {
   const error = reviveError(serialized);
   if (!(error instanceof Error)) return error;
   const remoteStack = error.stack ?? `${error.name}: ${error.message}`;
@@ -135,7 +139,8 @@ export class Pool {
   private readonly backend: PoolBackend;
   private readonly workers = new Set<Worker>();
   private readonly queue: Job[] = [];
-  private readonly initializer: Locator | Promise<Locator> | undefined;
+  /** the initializer's locator; `null` while a task() initializer is being located */
+  private initializer: Locator | null | undefined;
   private readonly initargs: unknown[];
   private readonly maxtasks: number | undefined;
   /** moving average of ms per chunk, reported by the workers (undefined until the first reply) */
@@ -144,6 +149,7 @@ export class Pool {
   private readonly ended: Promise<void>;
   private resolveEnded!: () => void;
   private broken: unknown;
+  private finished = false;
 
   constructor(processes?: number | null, options: PoolOptions = {}) {
     if (processes === undefined || processes === null) processes = cpuCount();
@@ -159,12 +165,24 @@ export class Pool {
     }
     if (initializer) checkCloneable(initargs, 'initargs');
     this.size = processes;
-    this.initializer = initializer ? locate(initializer, 'Pool initializer') : undefined;
+    const located = initializer ? locate(initializer, 'Pool initializer') : undefined;
     this.initargs = [...initargs];
     this.maxtasks = maxtasksperchild ?? undefined;
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
     this.backend = poolBackend({ ended: (slot) => this.onEnded(slot), terminate: () => this.terminate() });
-    if (this.initializer instanceof Promise) this.initializer.catch((error) => this.breakPool(error));
+    if (located instanceof Promise) {
+      this.initializer = null;
+      located.then(
+        (locator) => {
+          this.initializer = locator;
+          for (const worker of this.workers) if (!worker.started) this.send(worker);
+          this.pump();
+        },
+        (error) => this.breakPool(error),
+      );
+    } else {
+      this.initializer = located;
+    }
     for (let i = 0; i < processes; i++) this.startWorker();
   }
 
@@ -242,6 +260,7 @@ export class Pool {
   /** No more work will be submitted; workers exit once the queued work is done. */
   close(): void {
     if (this.state !== 'run') return;
+    mpLog(DEBUG, 'closing pool');
     this.state = 'close';
     this.settleIfIdle();
   }
@@ -249,19 +268,16 @@ export class Pool {
   /** Stops the workers at once; every pending result rejects. */
   terminate(): void {
     if (this.state === 'terminate') return;
+    mpLog(DEBUG, 'terminating pool');
     this.state = 'terminate';
     this.failAll(new RuntimeError('the pool was terminated before this task finished'));
-    for (const worker of this.workers) {
-      worker.retired = true;
-      this.backend.kill(worker.slot);
-    }
-    this.backend.release();
-    if (this.workers.size === 0) this.resolveEnded();
+    this.stopWorkers();
   }
 
   /** Waits for the workers to exit; call close() or terminate() first (Python's rule). */
   async join(): Promise<void> {
     if (this.state === 'run') throw new ValueError('Pool is still running; call close() or terminate() before join()');
+    mpLog(DEBUG, 'joining pool');
     await this.ended;
   }
 
@@ -301,7 +317,7 @@ export class Pool {
   private stream(fn: Fn, iterable: Iterable<unknown>, chunksize: number, ordered: boolean): AsyncIterable<any> {
     const size = checkChunksize(chunksize) ?? 1;
     const items = toArray(iterable, ordered ? 'imap' : 'imapUnordered');
-    const stream = new ResultStream(Math.ceil(items.length / size), size, ordered);
+    const stream = new ResultStream(Math.ceil(items.length / size), ordered);
     this.submit(fn, items, 0, size, ordered ? 'imap' : 'imapUnordered', stream);
     return stream;
   }
@@ -324,8 +340,8 @@ export class Pool {
   }
 
   private checkRunning(): void {
-    if (this.state !== 'run') throw new ValueError(`Pool not running (it was ${this.state === 'close' ? 'closed' : 'terminated'}); create a new Pool for more work`);
     if (this.broken !== undefined) throw this.broken;
+    if (this.state !== 'run') throw new ValueError(`Pool not running (it was ${this.state === 'close' ? 'closed' : 'terminated'}); create a new Pool for more work`);
   }
 
   private readonly reportCallbackError = (error: unknown): void => {
@@ -343,6 +359,7 @@ export class Pool {
       done: 0,
       started: false,
       retired: false,
+      ended: false,
     };
     worker.slot = this.backend.start();
     this.workers.add(worker);
@@ -362,14 +379,19 @@ export class Pool {
   }
 
   private pump(): void {
-    if (this.state === 'terminate' || this.broken !== undefined) return;
-    for (const worker of this.workers) {
-      while (this.queue.length > 0 && !worker.retired && worker.inflight < PIPELINE && this.batchLimit(worker) > 0) this.send(worker);
+    if (this.state === 'terminate' || this.broken !== undefined || this.initializer === null) return;
+    // idle workers first, like Python's workers pulling from one queue; then, for tiny tasks
+    // only, a second batch each so no worker waits for a round trip between batches
+    const depth = this.chunkMs !== undefined && this.chunkMs < PIPELINE_BELOW_MS ? PIPELINE : 1;
+    for (let inflight = 0; inflight < depth; inflight++) {
+      for (const worker of this.workers) {
+        if (this.queue.length > 0 && !worker.retired && worker.inflight === inflight && this.batchLimit(worker) > 0) this.send(worker);
+      }
     }
     this.settleIfIdle();
   }
 
-  private async send(worker: Worker): Promise<void> {
+  private send(worker: Worker): void {
     const batch: WireBatch = { l: [], g: [] };
     const parts: Part[] = [];
     const limit = this.batchLimit(worker);
@@ -397,13 +419,7 @@ export class Pool {
       batch.n = worker.name;
       const config = this.backend.logConfig();
       if (config) batch.c = config;
-      if (this.initializer) {
-        try {
-          batch.i = [await this.initializer, this.initargs];
-        } catch {
-          return; // breakPool reported it
-        }
-      }
+      if (this.initializer) batch.i = [this.initializer, this.initargs];
     }
     worker.inflight++;
     worker.inflightChunks += chunks;
@@ -420,17 +436,21 @@ export class Pool {
       const perChunk = reply.t / chunks;
       this.chunkMs = this.chunkMs === undefined ? perChunk : this.chunkMs * 0.7 + perChunk * 0.3;
     }
+    // process.exit() in a task: what ran before it is delivered, the rest was on a dead worker
+    const [exitGroup, exitChunk, exitCode] = reply.x ?? [parts.length, 0, 0];
+    const dead = reply.x ? new BrokenWorkerError(`the worker running this task exited with code ${exitCode} (process.exit in a task); the pool replaces it`) : undefined;
     for (let p = 0; p < parts.length; p++) {
       const { job, first, count } = parts[p]!;
-      const [values, errors] = reply.o[p]!;
+      const [values, errors] = reply.o[p] ?? [[], 0];
       const failed = errors ? new Map(errors) : undefined;
       for (let c = 0; c < count; c++) {
-        const from = c * job.chunksize;
-        const error = failed?.get(c);
-        if (error !== undefined) job.consumer.fail(first + c, recreateError(error));
-        else job.consumer.chunk(first + c, values, from, Math.min(job.chunksize, job.items.length - (first + c) * job.chunksize));
+        if (p > exitGroup || (p === exitGroup && c >= exitChunk)) job.consumer.fail(first + c, dead);
+        else if (failed?.has(c)) job.consumer.fail(first + c, recreateError(failed.get(c)));
+        else job.consumer.chunk(first + c, values, c * job.chunksize, Math.min(job.chunksize, job.items.length - (first + c) * job.chunksize));
       }
     }
+    // the thread itself is fine (exit() threw SystemExit there): close it rather than kill it
+    if (reply.x) worker.retired = true;
     this.afterBatch(worker);
   }
 
@@ -439,7 +459,7 @@ export class Pool {
     for (const { job, first, count } of parts) {
       for (let c = 0; c < count; c++) job.consumer.fail(first + c, error);
     }
-    if (error instanceof BrokenWorkerError) worker.retired = true;
+    if (error instanceof BrokenWorkerError) worker.retired = worker.ended = true;
     this.afterBatch(worker);
   }
 
@@ -455,12 +475,8 @@ export class Pool {
 
   /** Recycles a worker that reached maxtasksperchild, then hands out more work. */
   private afterBatch(worker: Worker): void {
-    if (this.state !== 'terminate' && this.maxtasks !== undefined && !worker.retired && worker.done >= this.maxtasks) {
-      worker.retired = true;
-      if (worker.inflight === 0) this.backend.close(worker.slot);
-    } else if (worker.retired && worker.inflight === 0 && this.state !== 'terminate') {
-      this.backend.close(worker.slot);
-    }
+    if (this.maxtasks !== undefined && worker.done >= this.maxtasks) worker.retired = true;
+    if (worker.retired && !worker.ended && worker.inflight === 0 && this.state !== 'terminate') this.backend.close(worker.slot);
     this.pump();
   }
 
@@ -469,23 +485,17 @@ export class Pool {
     const worker = [...this.workers].find((w) => w.slot === slot);
     if (!worker) return;
     this.workers.delete(worker);
-    const died = !worker.retired || worker.inflight > 0;
+    worker.ended = true;
     worker.retired = true;
-    if (this.state === 'terminate') {
-      if (this.workers.size === 0) this.resolveEnded();
-      return;
-    }
-    if (died || this.maxtasks !== undefined) {
-      if (this.state === 'run' || this.queue.length > 0) {
-        try {
-          this.startWorker();
-        } catch (error) {
-          return this.breakPool(error);
-        }
+    if (this.state === 'run' || (this.state === 'close' && this.queue.length > 0)) {
+      try {
+        this.startWorker();
+      } catch (error) {
+        return this.breakPool(error);
       }
     }
     this.pump();
-    this.settleIfIdle();
+    this.finishIfDone();
   }
 
   /** After close(): once every job is done, the workers exit; join() resolves when they have. */
@@ -500,24 +510,34 @@ export class Pool {
         this.backend.close(worker.slot);
       }
     }
-    if (this.workers.size === 0) {
-      this.backend.release();
-      this.resolveEnded();
+    this.finishIfDone();
+  }
+
+  /** Once the pool is closed or terminated and its last worker has exited, join() resolves. */
+  private finishIfDone(): void {
+    if (this.state === 'run' || this.workers.size > 0 || this.finished) return;
+    this.finished = true;
+    this.backend.release();
+    this.resolveEnded();
+  }
+
+  /** Kills the workers that are running something; idle ones just exit (their threads stay warm). */
+  private stopWorkers(): void {
+    for (const worker of this.workers) {
+      worker.retired = true;
+      if (worker.inflight > 0) this.backend.kill(worker.slot);
+      else this.backend.close(worker.slot);
     }
+    this.finishIfDone();
   }
 
   /** The initializer failed (or the system went away): nothing can run, so everything fails. */
   private breakPool(error: unknown): void {
     if (this.broken !== undefined || this.state === 'terminate') return;
     this.broken = error;
-    this.failAll(error);
     this.state = 'terminate';
-    for (const worker of this.workers) {
-      worker.retired = true;
-      this.backend.kill(worker.slot);
-    }
-    this.backend.release();
-    if (this.workers.size === 0) this.resolveEnded();
+    this.failAll(error);
+    this.stopWorkers();
   }
 
   private failAll(error: unknown): void {

@@ -45,10 +45,10 @@ export function setMailboxFactory(factory: () => unknown): void {
   mailboxFactory = factory;
 }
 
-/** Hook set by logging.ts: lifecycle records in Python's words. */
-let lifecycleLog: ((level: number, msg: string, name?: string) => void) | undefined;
-export function setLifecycleLogger(log: (level: number, msg: string, name?: string) => void): void {
-  lifecycleLog = log;
+/** Hook set by logging.ts: starts the system's log sink, which writes the records of processes. */
+let logSink: ((system: SystemImpl) => unknown) | undefined;
+export function setLogSinkStarter(start: (system: SystemImpl) => unknown): void {
+  logSink = start;
 }
 
 export class Process {
@@ -136,7 +136,6 @@ export class Process {
     }
     this.exit = this.exit.then((code) => {
       this.code = code;
-      lifecycleLog?.(20, `process exiting with exitcode ${code}`, this.name);
       return code;
     });
     this.exit.catch(() => {});
@@ -342,6 +341,7 @@ export function ensureProcessOps(system: SystemImpl): void {
   if (installed.has(system)) return;
   installed.add(system);
   installOps(system);
+  logSink?.(system);
 }
 
 SystemImpl.processImpl = async (system, target, args, name) => {

@@ -5,6 +5,7 @@
  * copy that lands in any thread works there. Sizes, the shutdown flag and unfinished tasks live in
  * the shared `counts` buffer: qsize()/empty()/full()/taskDone() are synchronous in every thread.
  */
+import { performance } from 'node:perf_hooks';
 import { nanoid } from 'nanoid';
 import {
   claim,
@@ -22,13 +23,14 @@ import {
   type ToServer,
 } from '../../actors/queue-server.js';
 import { mainSystem } from '../default-system.js';
-import { Full, OSError, RuntimeError, SerializationError, ShutDown, ValueError } from '../errors.js';
+import { Full, OSError, RuntimeError, ShutDown, ValueError } from '../errors.js';
 import { checkCloneable, registerHandle } from '../handles.js';
 import { currentRuntime, inWorker, kernelCall } from '../kernel-call.js';
 import type { Runtime } from '../runtime.js';
 import type { SystemImpl } from '../system.js';
 import { setMailboxFactory } from './process.js';
 
+/** How put()/get() wait: `block: false` never waits; `timeout` in ms (null waits forever). */
 export interface BlockingOptions {
   block?: boolean;
   /** ms; null/undefined waits forever */
@@ -40,6 +42,7 @@ export const NONE: unique symbol = Symbol('troupe.none');
 /** `wait()` support: objects with this method can report readiness (see wait.ts). */
 export const WAITABLE: unique symbol = Symbol('troupe.waitable');
 
+/** What wait() needs from an object: a cancellable readiness report. */
 export interface Waitable {
   [WAITABLE](): { ready: Promise<boolean>; cancel(): void };
 }
@@ -67,10 +70,118 @@ function blocking(options: BlockingOptions | undefined, what: string): { block: 
 }
 
 let nextTag = 0;
+const TAG_PREFIX = nanoid(6);
 /** A tag unique in this process, to cancel a parked poll. */
 export function pollTag(runtime: Runtime): string {
-  return `${runtime.site}.${++nextTag}`;
+  return `${TAG_PREFIX}.${runtime.site}.${++nextTag}`;
 }
+
+// ---- the sending side: one outbox per thread and server ------------------------------------------
+
+/** Most items one putMany/sendMany message carries. */
+const MAX_OUT = 512;
+/** Puts closer together than this (ms) are coalesced; sparser ones leave at once. */
+const DENSE_MS = 0.02;
+const outboxes = new Map<string, Outbox>();
+
+/**
+ * Coalesces the puts (or pipe sends) this thread makes to one server while they come densely and
+ * its microtasks keep running — `for (...) await q.put(x)` becomes one message per 512 items
+ * instead of one per item — and sends them before any other message of this thread to that
+ * server, so order holds. A sparse put (a producer that computes between puts) leaves at once, so
+ * it is not held back by the synchronous work that follows it.
+ */
+export class Outbox {
+  private batch: unknown[] = [];
+  private end = -1;
+  private sender: string | undefined;
+  private scheduled = false;
+  private seen = 0;
+  private last = -Infinity;
+
+  private constructor(
+    private readonly runtime: Runtime,
+    private readonly id: string,
+  ) {}
+
+  static of(runtime: Runtime, id: string): Outbox {
+    let outbox = outboxes.get(id);
+    // a pooled worker runs one Process after another, each with a runtime of its own
+    if (!outbox || outbox.runtime !== runtime) {
+      if (outboxes.size >= 64) Outbox.sweep();
+      outbox = new Outbox(runtime, id);
+      outboxes.set(id, outbox);
+    }
+    return outbox;
+  }
+
+  /** Idle outboxes leave the table (a thread may talk to many short-lived queues). */
+  private static sweep(): void {
+    const old = performance.now() - 1000;
+    for (const [id, outbox] of outboxes) {
+      if (!outbox.scheduled && outbox.batch.length === 0 && outbox.last < old) outboxes.delete(id);
+    }
+  }
+
+  /** Queues an item: a queue put (end -1) or a pipe send from `end`. */
+  push(end: number, item: unknown): void {
+    const sender = this.runtime.currentSender();
+    if (this.batch.length > 0 && (end !== this.end || sender !== this.sender)) this.flush();
+    this.end = end;
+    this.sender = sender;
+    this.batch.push(item);
+    const now = performance.now();
+    const dense = now - this.last < DENSE_MS;
+    this.last = now;
+    if ((!dense && !this.scheduled) || this.batch.length >= MAX_OUT) return this.flush();
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(this.tick);
+    }
+  }
+
+  /** Waits while the producer keeps adding within this run of microtasks, then sends. */
+  private readonly tick = (): void => {
+    if (this.batch.length > this.seen) {
+      this.seen = this.batch.length;
+      queueMicrotask(this.tick);
+      return;
+    }
+    this.scheduled = false;
+    this.flush();
+  };
+
+  flush(): void {
+    this.seen = 0;
+    if (this.batch.length === 0) return;
+    const v = this.batch;
+    this.batch = [];
+    const msg: ToServer = this.end < 0 ? { type: 'putMany', v } : { type: 'sendMany', e: this.end, v, s: this.runtime.site };
+    try {
+      this.runtime.send(this.id, msg, this.sender);
+    } catch (error) {
+      // every item was checked when it was put; this runs from a microtask, so report, never throw
+      this.runtime.log.error({ err: error, queue: this.id, items: v.length }, 'queue items could not be sent to the main thread');
+    }
+  }
+
+  send(msg: ToServer): void {
+    this.flush();
+    this.runtime.send(this.id, msg, this.runtime.currentSender());
+  }
+
+  ask(msg: ToServer): Promise<unknown> {
+    this.flush();
+    return this.runtime.ask(this.id, msg, Infinity, this.runtime.currentSender());
+  }
+
+}
+
+/** Flushes every outbox of this thread (a Process is about to end: nothing may stay behind). */
+export function flushOutboxes(): void {
+  for (const outbox of [...outboxes.values()]) outbox.flush();
+}
+(globalThis as Record<symbol, unknown>)[Symbol.for('troupe.flushOutboxes')] ??= flushOutboxes;
 
 // ---- the receiving side of one channel -------------------------------------------------------------
 
@@ -83,11 +194,12 @@ interface LocalBatch {
 }
 
 /**
- * What one handle has received from one channel of a server: the batch it may take items from
- * (claimed one at a time, see `claim`), and the asks that fetch the next batch.
+ * What one handle has received from one channel of a server: the batches it may take items from
+ * (claimed one at a time, see `claim`; several when gets run concurrently), and the asks that
+ * fetch the next batch.
  */
 export class Inbox {
-  private batch: LocalBatch | undefined;
+  private batches: LocalBatch[] = [];
 
   constructor(
     private readonly runtime: Runtime,
@@ -97,52 +209,55 @@ export class Inbox {
     private readonly bounded: boolean,
   ) {}
 
-  /** The next item of the local batch without taking it, or NONE. */
+  /** The next item of the local batches without taking it, or NONE. */
   peek(): unknown {
-    const batch = this.batch;
-    if (!batch) return NONE;
-    const t = peekClaim(batch.words, batch.slot, batch.gen, batch.items.length);
-    if (t >= 0) return batch.items[t];
-    this.batch = undefined;
+    while (this.batches.length > 0) {
+      const batch = this.batches[0]!;
+      const t = peekClaim(batch.words, batch.slot, batch.gen, batch.items.length);
+      if (t >= 0) return batch.items[t];
+      this.batches.shift();
+    }
     return NONE;
   }
 
-  /** Takes the next item of the local batch (it is ours from now on), or NONE. */
+  /** Takes the next item of the local batches (it is ours from now on), or NONE. */
   take(): unknown {
-    const batch = this.batch;
-    if (!batch) return NONE;
-    const i = claim(batch.words, batch.slot, batch.gen, batch.items.length);
-    if (i < 0) {
-      this.batch = undefined;
-      return NONE;
+    while (this.batches.length > 0) {
+      const batch = this.batches[0]!;
+      const i = claim(batch.words, batch.slot, batch.gen, batch.items.length);
+      if (i < 0) {
+        this.batches.shift();
+        continue;
+      }
+      const item = batch.items[i];
+      batch.items[i] = undefined;
+      if (i === batch.items.length - 1) this.batches.shift();
+      Atomics.sub(this.counts, SIZE + this.channel, 1);
+      if (this.bounded && Atomics.load(this.counts, PUTTERS) !== 0) this.send({ type: 'taken' });
+      return item;
     }
-    const item = batch.items[i];
-    batch.items[i] = undefined;
-    if (i === batch.items.length - 1) this.batch = undefined;
-    Atomics.sub(this.counts, SIZE + this.channel, 1);
-    if (this.bounded && Atomics.load(this.counts, PUTTERS) !== 0) this.send({ type: 'taken' });
-    return item;
+    return NONE;
   }
 
   get hasLocal(): boolean {
     return this.peek() !== NONE;
   }
 
-  /** Asks the server until an item is in the local batch (the server may answer with an error). */
+  /** Asks the server until an item is in the local batches (the server may answer with an error). */
   async fetch(msg: ToServer): Promise<void> {
     while (this.peek() === NONE) {
       const delivery = (await this.ask(msg)) as Delivery;
-      this.batch = {
+      this.batches.push({
         b: delivery.b,
         items: delivery.v,
         words: delivery.p ? new Int32Array(delivery.p) : this.counts,
         slot: delivery.w,
         gen: delivery.g,
-      };
+      });
     }
   }
 
-  /** Takes the next item, asking the server when the local batch is used up. */
+  /** Takes the next item, asking the server when the local batches are used up. */
   async receive(msg: ToServer): Promise<unknown> {
     for (;;) {
       await this.fetch(msg);
@@ -153,9 +268,10 @@ export class Inbox {
 
   /** Hands what this handle has not taken back to the server (the handle is closing). */
   giveBack(): void {
-    const batch = this.batch;
-    if (this.peek() !== NONE) this.send({ type: 'ret', b: batch!.b });
-    this.batch = undefined;
+    for (const batch of this.batches) {
+      if (peekClaim(batch.words, batch.slot, batch.gen, batch.items.length) >= 0) this.send({ type: 'ret', b: batch.b });
+    }
+    this.batches = [];
   }
 
   /** Resolves true once a receive would not block (an item, EOF or shutdown); cancellable. */
@@ -167,11 +283,11 @@ export class Inbox {
   }
 
   send(msg: ToServer): void {
-    this.runtime.send(this.id, msg, this.runtime.currentSender());
+    Outbox.of(this.runtime, this.id).send(msg);
   }
 
   ask(msg: ToServer): Promise<unknown> {
-    return this.runtime.ask(this.id, msg, Infinity, this.runtime.currentSender());
+    return Outbox.of(this.runtime, this.id).ask(msg);
   }
 }
 
@@ -193,7 +309,13 @@ function spawnServer(system: SystemImpl, config: ServerConfig, name?: string): s
   const box: { id?: string } = {};
   // placement 'main' with a synchronous init starts the cell before spawn() returns
   system.spawn(QueueServer, { placement: 'main', name, args: [config, box] }).catch(() => {});
-  if (box.id === undefined) throw new RuntimeError(`cannot create a ${config.kind}: system ${system.name} has shut down`);
+  if (box.id === undefined) {
+    throw new RuntimeError(
+      system.closed
+        ? `cannot create a ${config.kind}: system ${system.name} has shut down; create it before shutdown() or in a new system`
+        : `the ${config.kind} server did not start synchronously; the kernel's spawn with placement 'main' must run init before returning`,
+    );
+  }
   return box.id;
 }
 
@@ -273,16 +395,16 @@ export abstract class QueueHandle {
     if ((Atomics.load(counts, FLAGS) & SHUT_DOWN) !== 0) throw new ShutDown('the queue was shut down; put() is no longer possible');
     if (this.maxsize > 0 && !reserve(counts, this.maxsize)) {
       if (!block) throw new Full(`the queue is full (maxsize ${this.maxsize})`);
-      if (local.runtime.site === 0) checkItem(item);
-      return local.inbox.ask({ type: 'putWait', v: item, timeout, s: local.runtime.site }).then(() => undefined, rethrowItemError);
+      checkItem(item);
+      return local.inbox.ask({ type: 'putWait', v: item, timeout, s: local.runtime.site }).then(() => undefined);
     }
     try {
-      if (local.runtime.site === 0) checkItem(item);
-      local.inbox.send({ type: 'put', v: item });
+      checkItem(item);
     } catch (error) {
       if (this.maxsize > 0) Atomics.sub(counts, SIZE, 1);
-      rethrowItemError(error);
+      throw error;
     }
+    Outbox.of(local.runtime, this.id).push(-1, item);
     if (this.maxsize <= 0) Atomics.add(counts, SIZE, 1);
     if (this.kind === 'joinable') Atomics.add(counts, UNFINISHED, 1);
     return RESOLVED;
@@ -317,17 +439,9 @@ function reserve(counts: Int32Array, maxsize: number): boolean {
   }
 }
 
-/** Main-thread sends are not cloned by the kernel: check here what another thread would reject. */
+/** Puts are batched, so what the kernel would reject later is checked now, at the put. */
 function checkItem(item: unknown): void {
   checkCloneable(item, 'the queue item');
-}
-
-function rethrowItemError(error: unknown): never {
-  const e = error as Error;
-  if (e?.name === 'SerializationError' && e.message.startsWith('message.v')) {
-    throw new SerializationError(`the queue item${e.message.slice('message.v'.length)}`);
-  }
-  throw error;
 }
 
 function attach(handle: QueueHandle, data: QueueData, runtime: Runtime): QueueHandle {
@@ -478,6 +592,15 @@ export class SimpleQueue<T = unknown> extends QueueHandle {
 const classes = { queue: Queue, joinable: JoinableQueue, simple: SimpleQueue } as const;
 
 registerHandle('queue', (data: QueueData, runtime) => attach(Object.create(classes[data.kind].prototype) as QueueHandle, data, runtime));
+
+/**
+ * Stops the server behind a queue (main thread): its items are dropped and every later or
+ * pending operation on any handle of it rejects NoProcError. For owners of short-lived queues,
+ * such as the mailbox of a Process that has been joined.
+ */
+export function releaseQueue(queue: QueueHandle): Promise<void> {
+  return mainSystem().stopActor(queue.id, { kind: 'normal' });
+}
 
 /** A new unbounded (or bounded) Queue from main-thread code, e.g. a Process's mailbox. */
 export function createQueue<T = unknown>(maxsize = 0): Queue<T> {

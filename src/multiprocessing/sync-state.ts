@@ -13,6 +13,10 @@
  * to a waiter, setting or clearing C, abandoning a dead holder's lock) is made by the manager, the
  * single thread that also owns the waiter queue. So C set ⇔ waiters queued, no fast acquire can
  * overtake a queued waiter (FIFO), and a released or dead holder's lock always reaches a waiter.
+ * PARK (futex-style spin before queueing): while no waiter is queued, one contender may hold the
+ * PARK slot (its token) and wait on STATE with Atomics.waitAsync for a bounded time; a release that
+ * frees the word notifies it, so a handoff between two threads needs no message. It leaves the
+ * slot (and queues at the manager, at the head: it came first) as soon as it sees C.
  */
 import { currentRuntime, inWorker } from '../kernel-call.js';
 import { NoProcError, NameTakenError } from '../errors.js';
@@ -42,6 +46,19 @@ export function isHeld(state: number): boolean {
   return state >>> SHIFT >= MAIN_TOKEN && (state & H) === 0;
 }
 
+/** How long a contender waits in shared memory before it queues at the manager (ms). */
+export const PARK_MS = 5;
+
+type WaitAsync = (
+  array: Int32Array,
+  index: number,
+  value: number,
+  timeout?: number,
+) => { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+
+/** Atomics.waitAsync (Node >= 16; not yet in TypeScript's ES2023 lib). */
+export const waitAsync: WaitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+
 // ---- layouts (Int32 word indexes) -------------------------------------------------------------
 
 /** Lock and RLock. */
@@ -54,6 +71,8 @@ export const LOCK = {
   /** token whose name is in the name bytes (0 while being written) */
   NAME_TOKEN: 3,
   NAME_LEN: 4,
+  /** token of the one contender waiting on STATE in shared memory (0: none) */
+  PARK: 5,
   NAME_OFFSET: 32,
   NAME_BYTES: 96,
   BYTES: 128,
@@ -280,7 +299,7 @@ export type Wait = number | null;
 
 export type ManagerMessage =
   | { type: 'token'; id: string }
-  | { type: 'lock.acquire'; lock: LockDesc; tok: number; timeout: Wait; nowait: boolean }
+  | { type: 'lock.acquire'; lock: LockDesc; tok: number; timeout: Wait; nowait: boolean; early?: boolean }
   | { type: 'lock.release'; id: string }
   | { type: 'sem.acquire'; id: string; sab: SharedArrayBuffer; initial: number; tok: number; timeout: Wait; nowait: boolean }
   | { type: 'sem.release'; id: string; sab: SharedArrayBuffer; initial: number; tok: number }

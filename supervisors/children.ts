@@ -1,0 +1,84 @@
+/**
+ * How a supervisor starts and stops one child, whatever it is: an actor definition, a nested
+ * supervisor spec, or a function (a Process target). Every child ends up linked to its supervisor,
+ * so its exit arrives as an EXIT message. Stopping follows OTP's shutdown rules: unlink first (the
+ * supervisor is not told about exits it caused), then a graceful stop bounded by the child's
+ * `shutdown` (ms → kill after the timeout, 'brutal_kill' → kill at once, 'infinity' → wait).
+ */
+import type { SystemImpl } from '../src/system.js';
+import type { ActorDefinition, ActorRef, ExitReason, ShutdownSpec } from '../src/types.js';
+import type { NormalChildSpec, NormalSupervisorSpec } from './child-spec.js';
+
+/** Starts a nested supervisor under `parentId` (set by supervisor-handle.ts, avoids an import cycle). */
+export type StartSupervisor = (system: SystemImpl, spec: NormalSupervisorSpec, parentId: string, name: string | undefined) => Promise<ActorRef>;
+
+let startSupervisor: StartSupervisor | undefined;
+
+export function setSupervisorStarter(start: StartSupervisor): void {
+  startSupervisor = start;
+}
+
+/**
+ * Starts one child linked to the supervisor `supId`; rejects with the start error (init threw,
+ * name taken, unloadable module, ...). `snapshot` restores a persisted state (restartFrom).
+ */
+export async function startChildProcess(
+  system: SystemImpl,
+  supId: string,
+  spec: NormalChildSpec,
+  args: readonly unknown[],
+  snapshot: unknown,
+): Promise<ActorRef> {
+  switch (spec.kind) {
+    case 'actor': {
+      const options = { args, name: spec.name, placement: spec.placement, snapshot };
+      return system.spawnActor(spec.start as ActorDefinition, options, supId);
+    }
+    case 'supervisor':
+      return startSupervisor!(system, spec.start as NormalSupervisorSpec, supId, spec.name);
+    case 'function': {
+      const spawn = (system as unknown as { spawnProcessChild?: (fn: Function, args: readonly unknown[], name?: string) => Promise<ActorRef> }).spawnProcessChild;
+      if (typeof spawn !== 'function') throw new Error('function children need the multiprocessing facade; import "troupe/multiprocessing"');
+      const ref = await spawn.call(system, spec.start as Function, args, spec.name);
+      linkOrReport(system, supId, ref);
+      return ref;
+    }
+  }
+}
+
+/** Links a child that was started unlinked; if it already ended, its EXIT is delivered as a link would have. */
+function linkOrReport(system: SystemImpl, supId: string, ref: ActorRef): void {
+  if (system.isAlive(ref.id)) return system.link(supId, ref.id);
+  void system.exitOf(ref.id).then((reason) => {
+    system.runtime.send(supId, { type: 'EXIT', from: ref, reason }, undefined);
+  });
+}
+
+/**
+ * Stops a child the way its `shutdown` says and resolves with its exit reason. The child is
+ * unlinked first, so its exit does not come back to the supervisor as an EXIT message.
+ */
+export async function stopChildProcess(system: SystemImpl, supId: string, ref: ActorRef, shutdown: ShutdownSpec, kind: NormalChildSpec['kind']): Promise<ExitReason> {
+  const id = ref.id;
+  system.unlink(supId, id);
+  const exited = system.exitOf(id);
+  if (!system.isAlive(id)) return exited;
+  if (shutdown === 'brutal_kill') {
+    system.terminate(id, { kind: 'killed', detail: 'brutal_kill' });
+    return exited;
+  }
+  const reason: ExitReason = { kind: 'shutdown' };
+  // A Process target has no mailbox to read a stop request from: it is terminated (SIGTERM-like).
+  if (kind === 'function') system.terminate(id, reason, true);
+  else void system.stopActor(id, reason);
+  if (shutdown === 'infinity') return exited;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), shutdown);
+  });
+  const first = await Promise.race([exited, late]);
+  clearTimeout(timer);
+  if (first !== undefined) return first;
+  system.terminate(id, { kind: 'killed', detail: 'shutdown timeout' });
+  return exited;
+}
