@@ -1,7 +1,9 @@
 /**
  * `troupe`: the actor door — systems, definitions, refs, supervisors — and every error class.
  */
+// Composition root: supervisors, and Process targets as supervised function children.
 import '../supervisors/index.js';
+import './multiprocessing/process.js';
 export { createSystem } from './system.js';
 export { defaultSystem } from './default-system.js';
 export { defineActor, fromMachine, task } from './define.js';

@@ -300,12 +300,12 @@ export class SystemImpl extends EventEmitter implements System {
   }
 
   /** set by the multiprocessing facade: a Process target as a supervised child */
-  static processImpl: ((system: SystemImpl, target: Function, args: unknown[], name: string | undefined) => Promise<ActorRef>) | undefined;
+  static processImpl: ((system: SystemImpl, target: Function, args: unknown[], name: string | undefined, parent: string | null) => Promise<ActorRef>) | undefined;
 
-  /** A Process target started as an actor-like child (supervisors' function children). */
-  spawnProcessChild(target: Function, args: readonly unknown[] = [], name?: string): Promise<ActorRef> {
+  /** A Process target started as an actor-like child (supervisors' function children), linked to `parent`. */
+  spawnProcessChild(target: Function, args: readonly unknown[] = [], name?: string, parent: string | null = null): Promise<ActorRef> {
     if (!SystemImpl.processImpl) return Promise.reject(new RuntimeError('the multiprocessing facade is not loaded'));
-    return SystemImpl.processImpl(this, target, [...args], name);
+    return SystemImpl.processImpl(this, target, [...args], name, parent);
   }
 
   // ---- routing ------------------------------------------------------------------------------------

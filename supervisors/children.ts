@@ -36,22 +36,10 @@ export async function startChildProcess(
     }
     case 'supervisor':
       return startSupervisor!(system, spec.start as NormalSupervisorSpec, supId, spec.name);
-    case 'function': {
-      const spawn = (system as unknown as { spawnProcessChild?: (fn: Function, args: readonly unknown[], name?: string) => Promise<ActorRef> }).spawnProcessChild;
-      if (typeof spawn !== 'function') throw new Error('function children need the multiprocessing facade; import "troupe/multiprocessing"');
-      const ref = await spawn.call(system, spec.start as Function, args, spec.name);
-      linkOrReport(system, supId, ref);
-      return ref;
-    }
+    case 'function':
+      // a Process target, registered (and linked to the supervisor) before it can exit
+      return system.spawnProcessChild(spec.start as Function, args, spec.name, supId);
   }
-}
-
-/** Links a child that was started unlinked; if it already ended, its EXIT is delivered as a link would have. */
-function linkOrReport(system: SystemImpl, supId: string, ref: ActorRef): void {
-  if (system.isAlive(ref.id)) return system.link(supId, ref.id);
-  void system.exitOf(ref.id).then((reason) => {
-    system.runtime.send(supId, { type: 'EXIT', from: ref, reason }, undefined);
-  });
 }
 
 /**

@@ -16,7 +16,9 @@ import type { ActorContext, ActorRef, ChildCounts, ChildRow, ExitMessage, ExitRe
 import { backoffDelay, backoffExpired } from './backoff.js';
 import { checkChildSpec, type NormalChildSpec, type NormalSupervisorSpec } from './child-spec.js';
 import { startChildProcess, stopChildProcess } from './children.js';
+import { report, isNormal, type SupervisorEvents } from './events.js';
 import { RestartIntensity } from './intensity.js';
+import { restartGroup } from './strategies.js';
 
 /** One child as its supervisor tracks it. */
 interface Child {
@@ -32,8 +34,13 @@ interface Child {
   restarts: number;
   /** consecutive backoff attempts */
   attempts: number;
-  /** a delayed restart this child waits for (shared by the group restarted with it) */
-  pending: { timer: NodeJS.Timeout } | undefined;
+  /** the delayed restart this child waits for (shared by the group restarted with it) */
+  pending: Delayed | undefined;
+}
+
+/** A backoff timer and the children it will restart. */
+interface Delayed {
+  timer: NodeJS.Timeout;
 }
 
 /** What the supervisor actor is started with (main placement: passed by reference). */
@@ -44,16 +51,9 @@ export interface SupervisorSetup {
   events: SupervisorEvents;
 }
 
-/** Where a supervisor's events go (its Supervisor object). */
-export interface SupervisorEvents {
-  readonly listening: boolean;
-  deliver(event: SupervisorEvent): void;
-}
-
 type EventType = SupervisorEvent['type'];
 
 const isRef = (pid: Child['pid']): pid is ActorRef => pid !== null && pid !== 'restarting';
-const isNormal = (reason: ExitReason): boolean => reason.kind === 'normal' || reason.kind === 'shutdown';
 
 function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -141,21 +141,7 @@ export class SupervisorCore {
 
   /** Stops the siblings the strategy restarts with `failed` (reverse order); returns the group. */
   private async takeDown(failed: Child): Promise<Child[]> {
-    let group: Child[];
-    switch (this.spec.strategy) {
-      case 'one_for_one':
-      case 'simple_one_for_one':
-        group = [failed];
-        break;
-      case 'one_for_all':
-        group = this.children.filter((c) => c === failed || c.pid !== null);
-        break;
-      case 'rest_for_one': {
-        const at = this.children.indexOf(failed);
-        group = [failed, ...this.children.slice(at + 1).filter((c) => c.pid !== null)];
-        break;
-      }
-    }
+    let group = restartGroup(this.spec.strategy, this.children, failed);
     for (const sibling of [...group].reverse()) {
       if (sibling === failed) continue;
       await this.stopOne(sibling);
@@ -172,8 +158,8 @@ export class SupervisorCore {
     if (backoff) {
       const delay = backoffDelay(backoff, lead.attempts++);
       if (delay > 0) {
-        const pending = { timer: setTimeout(() => this.ctx.self.send({ type: '$restart', group }), delay) };
-        for (const c of group) c.pending = pending;
+        const delayed: Delayed = { timer: setTimeout(() => this.ctx.self.send({ type: '$restart', group, delayed }), delay) };
+        for (const c of group) c.pending = delayed;
         return;
       }
     }
@@ -185,10 +171,9 @@ export class SupervisorCore {
    * just started are stopped again and the whole group is retried (counted as another restart).
    */
   async startGroup(group: Child[]): Promise<this> {
-    for (const c of group) c.pending = undefined;
-    const pending = group.filter((c) => c.pid === 'restarting');
+    const waiting = group.filter((c) => c.pid === 'restarting' && c.pending === undefined);
     const started: Child[] = [];
-    for (const child of pending) {
+    for (const child of waiting) {
       try {
         await this.startOne(child, 'restarted');
         started.push(child);
@@ -199,21 +184,29 @@ export class SupervisorCore {
           await this.stopOne(done);
           done.pid = 'restarting';
         }
-        this.ctx.self.send({ type: '$retry', group: pending, lead: child });
+        this.ctx.self.send({ type: '$retry', group: waiting, lead: child });
         return this;
       }
     }
     return this;
   }
 
+  /** A backoff delay is over: restart the children still waiting for this very timer. */
+  delayedRestart(group: Child[], delayed: Delayed): Promise<this> {
+    const due = group.filter((c) => c.pending === delayed);
+    for (const c of due) c.pending = undefined;
+    return this.startGroup(due);
+  }
+
   /** A failed restart is tried again: it counts against the intensity like any restart. */
   async retry(group: Child[], lead: Child): Promise<this> {
-    if (!group.some((c) => c.pid === 'restarting')) return this;
+    const waiting = group.filter((c) => c.pid === 'restarting' && c.pending === undefined);
+    if (waiting.length === 0) return this;
     if (!this.intensity.add()) {
       this.giveUp();
       return this;
     }
-    await this.bringUp(group, lead);
+    await this.bringUp(waiting, lead);
     return this;
   }
 
@@ -372,17 +365,7 @@ export class SupervisorCore {
     if (ref) event.ref = ref;
     if (reason) event.reason = reason;
     if (child && (type === 'restarted' || type === 'exited')) event.restarts = child.restarts;
-    const abnormal = reason !== undefined && !isNormal(reason);
-    const level = type === 'restart_failed' || (abnormal && type !== 'exited') || (type === 'shutdown' && reason?.detail === 'reached_max_restart_intensity')
-      ? 'error'
-      : abnormal ? 'warn' : 'info';
-    if (this.log.isLevelEnabled(level)) {
-      this.log[level](
-        { event: type, child: event.id, actor: ref?.id, reason: reason && { kind: reason.kind, detail: reason.detail }, err: reason?.error, restarts: event.restarts },
-        `supervisor ${this.spec.name}: ${type}${event.id === undefined ? '' : ` ${event.id}`}`,
-      );
-    }
-    if (type === 'shutdown' || this.events.listening) this.events.deliver(event);
+    report(this.log, this.events, event);
   }
 }
 
@@ -410,7 +393,7 @@ export const SupervisorActor = defineActor({
   init: (ctx, setup: SupervisorSetup) => new SupervisorCore(ctx, setup).init(),
   receive: {
     EXIT: (core: SupervisorCore, msg: ExitMessage) => core.onExit(msg),
-    $restart: (core: SupervisorCore, msg: { group: Child[] }) => core.startGroup(msg.group),
+    $restart: (core: SupervisorCore, msg: { group: Child[]; delayed: Delayed }) => core.delayedRestart(msg.group, msg.delayed),
     $retry: (core: SupervisorCore, msg: { group: Child[]; lead: Child }) => core.retry(msg.group, msg.lead),
     $start_child: call((core, arg) => core.startChild(arg)),
     $terminate_child: call((core, arg) => core.terminateChild(arg)),

@@ -51,6 +51,24 @@ describe('Pipe across threads', () => {
     await expect(mine.recv()).rejects.toBeInstanceOf(EOFError);
   });
 
+  it('bytes and awkward values cross to a worker and back intact', async () => {
+    const [mine, theirs] = Pipe<unknown>();
+    const user = await mainSystem().spawn(QueueUser);
+    const values = [undefined, NaN, new Uint8Array([9, 8, 7]), new Map([['k', 1]]), 5n];
+    const done = user.ask({ type: 'echo', conn: theirs, n: values.length + 1 });
+    for (const value of values) mine.send(value);
+    mine.sendBytes(new Uint8Array([1, 2, 3]), 1);
+    const echoed: unknown[] = [];
+    for (let i = 0; i < values.length; i++) echoed.push(await mine.recv());
+    expect(echoed[0]).toBeUndefined();
+    expect(echoed[1]).toBeNaN();
+    expect(echoed[2]).toEqual(new Uint8Array([9, 8, 7]));
+    expect(echoed[3]).toEqual(new Map([['k', 1]]));
+    expect(echoed[4]).toBe(5n);
+    expect(Array.from(await mine.recvBytes())).toEqual([2, 3]);
+    expect(await done).toBe('done');
+  });
+
   it('a pipe made in a worker works from main', async () => {
     const user = await mainSystem().spawn(QueueUser);
     const end = await user.ask<Connection<string>>({ type: 'makePipe' });

@@ -59,6 +59,31 @@ describe('Queue across threads', () => {
     expect(q.empty()).toBe(true);
   });
 
+  it('items keep structured-clone fidelity on the way to a worker and back', async () => {
+    const values = [undefined, null, NaN, -0, 2n ** 70n, new Uint8Array([1, 2]), new Map([[1, 'a']]), new Date(0), { a: [1, { b: undefined }] }];
+    const q = new Queue<unknown>();
+    const back = new Queue<unknown>();
+    for (const value of values) await q.put(value);
+    const user = await mainSystem().spawn(QueueUser);
+    const got = await user.ask<unknown[]>({ type: 'get', q, n: values.length });
+    await user.ask({ type: 'put', q: back, items: got });
+    const returned: unknown[] = [];
+    for (let i = 0; i < values.length; i++) returned.push(await back.get());
+    for (const list of [got, returned]) {
+      expect(list).toHaveLength(values.length);
+      expect(list[0]).toBeUndefined();
+      expect(list[1]).toBeNull();
+      expect(list[2]).toBeNaN();
+      expect(Object.is(list[3], -0)).toBe(true);
+      expect(list[4]).toBe(2n ** 70n);
+      expect(list[5]).toEqual(new Uint8Array([1, 2]));
+      expect(list[6]).toEqual(new Map([[1, 'a']]));
+      expect(list[7]).toEqual(new Date(0));
+      expect(list[8]).toEqual({ a: [1, { b: undefined }] });
+      expect('b' in (list[8] as { a: [number, object] }).a[1]).toBe(true);
+    }
+  });
+
   it('works as a spawn argument', async () => {
     const q = new Queue<string>();
     await mainSystem().spawn(QueueUser, { args: [q, ['x', 'y']] });

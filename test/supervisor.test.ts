@@ -191,6 +191,21 @@ describe('Supervisor admin API', () => {
     expect(await sup.countChildren()).toEqual({ specs: 1, active: 1, supervisors: 0, workers: 1 });
   });
 
+  it('adds a nested supervisor with startChild and counts it among the supervisors', async () => {
+    const recorder = await setup();
+    const sup = await supervise({ strategy: 'one_for_one', children: [worker('a', recorder)] });
+    const { pid } = await sup.startChild({ id: 'team', start: { strategy: 'one_for_all', children: [worker('t1', recorder), worker('t2', recorder)] } });
+    expect(pid).not.toBeNull();
+    expect(await sup.countChildren()).toEqual({ specs: 2, active: 2, supervisors: 1, workers: 1 });
+    expect(await sup.whichChildren()).toEqual([
+      { id: 'a', pid: expect.anything(), type: 'worker' },
+      { id: 'team', pid: expect.anything(), type: 'supervisor' },
+    ]);
+    const bad = await rejection(sup.startChild({ id: 'bad-team', start: { strategy: 'one_for_one', children: [{ id: 'x', start: BrokenInit }] } }));
+    expect(bad.code).toBe('failed_to_start_child');
+    expect((bad.cause as SupervisorError).code).toBe('failed_to_start_child');
+  });
+
   it('rejects bad flags with supervisor_data and bad child specs with bad_start_spec', async () => {
     await setup();
     const flags = [

@@ -34,13 +34,14 @@ const nextRestart = (): Promise<void> => new Promise((resolve) => {
   sup.on('event', onEvent);
 });
 
-const stats = { ok: 0, failed: 0, retried: 0 };
+const stats = { ok: 0, failed: 0, retried: 0, rerouted: 0 };
 
 /** Asks worker `n` (by its registered name); an ask that died with its worker goes to the next one. */
 async function answer(n: number, path: string): Promise<unknown> {
   for (let attempt = 0; attempt < 3 * WORKERS; attempt++) {
     const ref = system.get(`worker-${(n + attempt) % WORKERS}`);
     if (!ref) {
+      stats.rerouted++;
       // every worker tried is being restarted: wait for the supervisor to bring one back
       if ((attempt + 1) % WORKERS === 0) await nextRestart();
       continue;
@@ -102,7 +103,7 @@ const children = await sup.whichChildren();
 const killed = events.filter((e) => e.type === 'exited').map((e) => `${e.id} (${e.reason?.kind})`);
 const restarted = events.filter((e) => e.type === 'restarted').map((e) => e.id);
 console.log(`requests: ${REQUESTS} sent, ${stats.ok} answered, ${stats.failed} failed; HTTP statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
-console.log(`asks retried on another worker after theirs died: ${stats.retried}`);
+console.log(`asks retried on another worker after theirs died: ${stats.retried}; sent elsewhere while theirs restarted: ${stats.rerouted}`);
 console.log(`worker thread killed mid-load; exited: ${killed.join(', ')}; restarted: ${restarted.join(', ')}`);
 console.log('children now:', children.map((row) => `${row.id}=${typeof row.pid === 'object' && row.pid ? 'running' : row.pid}`).join(' '));
 

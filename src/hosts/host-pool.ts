@@ -173,6 +173,8 @@ export class HostPool {
   private readonly starting = new Map<number, Promise<Host>>();
   private readonly all = new Map<number, Host>();
   private nextSite = 1;
+  /** the shared hosts have all been up once (from then on, replacements boot in the background) */
+  private filled = false;
   private watchdog: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -204,23 +206,31 @@ export class HostPool {
   /** The least-loaded shared host, starting hosts lazily up to `hosts`. */
   async sharedHost(): Promise<Host> {
     const live = this.shared.filter((host) => host.alive);
-    if (live.length + this.starting.size < this.sharedCount) {
-      const site = this.nextSite++;
-      const starting = this.start(site, 'shared').then((host) => {
-        this.shared.push(host);
-        return host;
-      });
-      this.starting.set(site, starting);
-      try {
-        return await starting;
-      } finally {
-        this.starting.delete(site);
-      }
+    if (live.length + this.starting.size < this.sharedCount && this.filled && live.length > 0) {
+      // A replacement for a dead host boots in the background; restarts go to a live host now.
+      void this.addShared().catch(() => {});
+    } else if (live.length + this.starting.size < this.sharedCount) {
+      return this.addShared();
     }
     if (live.length === 0) return (await Promise.race(this.starting.values()));
     let best = live[0]!;
     for (const host of live) if (host.load < best.load) best = host;
     return best;
+  }
+
+  private async addShared(): Promise<Host> {
+    const site = this.nextSite++;
+    const starting = this.start(site, 'shared').then((host) => {
+      this.shared.push(host);
+      if (this.shared.length >= this.sharedCount) this.filled = true;
+      return host;
+    });
+    this.starting.set(site, starting);
+    try {
+      return await starting;
+    } finally {
+      this.starting.delete(site);
+    }
   }
 
   /** A host of its own for one Process target. */

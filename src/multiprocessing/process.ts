@@ -344,9 +344,9 @@ export function ensureProcessOps(system: SystemImpl): void {
   logSink?.(system);
 }
 
-SystemImpl.processImpl = async (system, target, args, name) => {
+SystemImpl.processImpl = async (system, target, args, name, parent) => {
   ensureProcessOps(system);
   const locator = await locateTarget(target, 'child target');
-  const launched = processTable(system).launch({ locator, args, name: name ?? target.name ?? 'Process', daemon: false, parentId: null, parent: { name: 'MainProcess', pid: process.pid, id: null } });
+  const launched = processTable(system).launch({ locator, args, name: name ?? target.name ?? 'Process', daemon: false, parentId: parent, parent: { name: 'MainProcess', pid: process.pid, id: null } });
   return system.ref(launched.id);
 };
