@@ -716,7 +716,7 @@ type S = LockManagerState;
 
 /** Answers an ask later (ignored for plain sends, which never wait). */
 function replier(ctx: ActorContext): Reply {
-  return ctx.deferReply() ?? (() => {});
+  return ctx.deferReply!() ?? (() => {});
 }
 
 function waitOf(timeout: Wait): Wait {

@@ -136,12 +136,12 @@ export const LogSink = defineActor({
   name: 'LogSink',
   init: (ctx, buffer: SharedArrayBuffer) => {
     const config = new Int32Array(buffer);
-    listen(ctx.system, config);
+    listen(ctx.system as System, config);
     return { config } satisfies SinkState;
   },
   receive: {
     records: (state: SinkState, msg: { b: LogRecord[] }, ctx) => {
-      writeRecords(msg.b, state.config, systemLog(ctx.system));
+      writeRecords(msg.b, state.config, systemLog(ctx.system as System));
       return state;
     },
     /** a worker's first record asks for the shared settings, to filter levels where it logs */

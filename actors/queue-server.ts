@@ -541,7 +541,7 @@ function serversOf(system: SystemImpl): Set<QueueState> {
 }
 
 function defer(ctx: ActorContext): Reply {
-  return ctx.deferReply() ?? (() => {});
+  return ctx.deferReply!() ?? (() => {});
 }
 
 function receiveGet(q: QueueState, msg: Extract<ToServer, { type: 'get' }>, ctx: ActorContext): QueueState {

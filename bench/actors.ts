@@ -41,7 +41,7 @@ export const Pinger = defineActor({
       state.peer = msg.peer;
       state.limit = msg.limit;
       state.n = 0;
-      state.done = ctx.deferReply();
+      state.done = ctx.deferReply!();
       state.t0 = performance.now();
       ctx.send(msg.peer, { type: 'ping' });
       return state;
@@ -97,7 +97,7 @@ export const Sink = defineActor({
     },
     wait: (state: SinkState, _msg: unknown, ctx: ActorContext) => {
       if (state.n >= state.expect) ctx.reply(state.n);
-      else state.done = ctx.deferReply();
+      else state.done = ctx.deferReply!();
       return state;
     },
     m: (state: SinkState) => {
@@ -156,7 +156,7 @@ export const Asker = defineActor({
       return state;
     },
     run: async (state: null, msg: { to: ActorRef; n: number }, ctx: ActorContext) => {
-      const done = ctx.deferReply();
+      const done = ctx.deferReply!();
       const to = msg.to;
       try {
         const t0 = performance.now();
@@ -184,7 +184,7 @@ export const Spawner = defineActor({
       return state;
     },
     spawnMany: async (state: null, msg: { n: number; placement: Placement }, ctx: ActorContext) => {
-      const done = ctx.deferReply();
+      const done = ctx.deferReply!();
       try {
         const def: ActorDefinition = Idle;
         const t0 = performance.now();

@@ -19,8 +19,8 @@ interface Pair {
 }
 
 /** Answers an ask when `work` settles, keeping the actor free meanwhile. */
-function later(ctx: { deferReply(): ((ok: boolean, value: unknown) => void) | undefined }, work: () => Promise<unknown>): void {
-  const reply = ctx.deferReply()!;
+function later(ctx: { deferReply?(): ((ok: boolean, value: unknown) => void) | undefined }, work: () => Promise<unknown>): void {
+  const reply = ctx.deferReply!()!;
   work().then(
     (value) => reply(true, value),
     (error) => reply(false, error),

@@ -116,7 +116,10 @@ interface TaskMeta {
  *
  * @example export const cube = task((x: number) => x ** 3);
  */
-export function task<F extends (...args: any[]) => unknown>(fn: F): F {
+export function task<F extends (...args: any[]) => unknown>(fn: F): F;
+/** A Process subclass overriding run(), exported so workers can load it. */
+export function task<C extends abstract new (...args: any[]) => unknown>(cls: C): C;
+export function task<F extends Function>(fn: F): F {
   if (typeof fn !== 'function') throw new ValueError(`task(fn) needs a function (got ${typeof fn})`);
   Object.defineProperty(fn, TASK, { value: { module: callerModule(2) } satisfies TaskMeta, enumerable: false });
   return fn;

@@ -28,6 +28,8 @@ export type {
   SpawnOptions,
   Strategy,
   Supervisor,
+  SupervisorCore,
+  SystemCore,
   SupervisorEvent,
   SupervisorSpec,
   System,

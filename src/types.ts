@@ -46,7 +46,8 @@ export interface ActorContext {
   readonly self: ActorRef;
   /** null for actors spawned by the system */
   readonly parent: ActorRef | null;
-  readonly system: System;
+  /** the actor's system (typed by its core calls; at run time it is the full System) */
+  readonly system: SystemCore;
   readonly log: Logger;
   reply(value: unknown): void;
   send(ref: ActorRef, msg: unknown): void;
@@ -59,13 +60,17 @@ export interface ActorContext {
   /** save the current state as the snapshot for restart */
   persist(): void;
   readonly signal: AbortSignal;
-  /** who sent the message being handled (null when sent from outside any actor or process) */
-  readonly sender: ActorRef | null;
+  /**
+   * Who sent the message being handled (null when sent from outside any actor or process).
+   * Always present at run time; optional in the type so contexts typed as in DESIGN.md fit.
+   */
+  readonly sender?: ActorRef | null;
   /**
    * Takes over the answer to the current ask, to give it later (gen_server's noreply + reply/2):
    * call the returned function with (true, value) or (false, error). undefined if not an ask.
+   * Always present at run time (optional in the type, like `sender`).
    */
-  deferReply(): ((ok: boolean, value: unknown) => void) | undefined;
+  deferReply?(): ((ok: boolean, value: unknown) => void) | undefined;
 }
 
 export type Handler<S> = (state: S, msg: any, ctx: ActorContext) => S | Promise<S>;
@@ -110,15 +115,20 @@ export interface CreateSystemOptions {
   watchdog?: number;
 }
 
-/** emits 'deadLetter' with { to, message } */
-export interface System extends EventEmitter {
-  readonly name: string;
+/** The calls every System answers, in any thread (what `ctx.system` is typed as). */
+export interface SystemCore {
   spawn(def: ActorDefinition, options?: SpawnOptions): Promise<ActorRef>;
   /** registered names */
   get(name: string): ActorRef | undefined;
-  supervise(spec: SupervisorSpec): Promise<Supervisor>;
+  supervise(spec: SupervisorSpec): Promise<SupervisorCore>;
   /** ordered, bounded; no handle left open */
   shutdown(): Promise<void>;
+}
+
+/** emits 'deadLetter' with { to, message } */
+export interface System extends SystemCore, EventEmitter {
+  readonly name: string;
+  supervise(spec: SupervisorSpec): Promise<Supervisor>;
 }
 
 // ---- supervisors (DESIGN §5) ----------------------------------------------------------------
@@ -177,9 +187,8 @@ export interface SupervisorEvent {
   restarts?: number;
 }
 
-/** emits 'event' with a SupervisorEvent */
-export interface Supervisor extends EventEmitter {
-  readonly ref: ActorRef;
+/** A supervisor's admin API (what every Supervisor answers; see Supervisor for its events). */
+export interface SupervisorCore {
   /** simple_one_for_one: startChild(extraArgs) appends extraArgs to the template's args */
   startChild(specOrExtraArgs: ChildSpec | readonly unknown[]): Promise<{ pid: ActorRef | null }>;
   /** simple_one_for_one: terminateChild(ref) */
@@ -191,4 +200,10 @@ export interface Supervisor extends EventEmitter {
   countChildren(): Promise<ChildCounts>;
   readonly exited: Promise<ExitReason>;
   stop(): Promise<void>;
+}
+
+/** emits 'event' with a SupervisorEvent */
+export interface Supervisor extends SupervisorCore, EventEmitter {
+  /** the supervisor's own actor */
+  readonly ref: ActorRef;
 }

@@ -376,7 +376,7 @@ function newChild(spec: NormalChildSpec, extra: readonly unknown[] | undefined):
 /** Wraps an admin call as an ask handler: its result or its SupervisorError goes back to the caller. */
 function call(op: (core: SupervisorCore, arg: unknown) => unknown) {
   return async (core: SupervisorCore, msg: { arg?: unknown }, ctx: ActorContext): Promise<SupervisorCore> => {
-    const answer = ctx.deferReply();
+    const answer = ctx.deferReply!();
     try {
       answer?.(true, await op(core, msg.arg));
     } catch (error) {

@@ -5,7 +5,6 @@
  * copy that lands in any thread works there. Sizes, the shutdown flag and unfinished tasks live in
  * the shared `counts` buffer: qsize()/empty()/full()/taskDone() are synchronous in every thread.
  */
-import { performance } from 'node:perf_hooks';
 import { nanoid } from 'nanoid';
 import {
   claim,
@@ -80,24 +79,22 @@ export function pollTag(runtime: Runtime): string {
 
 /** Most items one putMany/sendMany message carries. */
 const MAX_OUT = 512;
-/** Puts closer together than this (ms) are coalesced; sparser ones leave at once. */
-const DENSE_MS = 0.02;
 const outboxes = new Map<string, Outbox>();
 
 /**
- * Coalesces the puts (or pipe sends) this thread makes to one server while they come densely and
- * its microtasks keep running — `for (...) await q.put(x)` becomes one message per 512 items
- * instead of one per item — and sends them before any other message of this thread to that
- * server, so order holds. A sparse put (a producer that computes between puts) leaves at once, so
- * it is not held back by the synchronous work that follows it.
+ * Coalesces the puts (or pipe sends) this thread makes to one server in a burst — `for (...) await
+ * q.put(x)` becomes one message per 512 items instead of one per item — and sends them before any
+ * other message of this thread to that server, so order holds. A burst ends when the thread's
+ * microtasks have drained (process.nextTick runs then). A put that comes after a pause (not in
+ * the same millisecond as the previous one) leaves at once, so a producer that computes between
+ * puts is never held back by its own synchronous work.
  */
 export class Outbox {
   private batch: unknown[] = [];
   private end = -1;
   private sender: string | undefined;
   private scheduled = false;
-  private seen = 0;
-  private last = -Infinity;
+  private last = 0;
 
   private constructor(
     private readonly runtime: Runtime,
@@ -117,7 +114,7 @@ export class Outbox {
 
   /** Idle outboxes leave the table (a thread may talk to many short-lived queues). */
   private static sweep(): void {
-    const old = performance.now() - 1000;
+    const old = Date.now() - 1000;
     for (const [id, outbox] of outboxes) {
       if (!outbox.scheduled && outbox.batch.length === 0 && outbox.last < old) outboxes.delete(id);
     }
@@ -130,29 +127,22 @@ export class Outbox {
     this.end = end;
     this.sender = sender;
     this.batch.push(item);
-    const now = performance.now();
-    const dense = now - this.last < DENSE_MS;
+    const now = Date.now();
+    const sparse = now !== this.last;
     this.last = now;
-    if ((!dense && !this.scheduled) || this.batch.length >= MAX_OUT) return this.flush();
+    if ((sparse && !this.scheduled) || this.batch.length >= MAX_OUT) return this.flush();
     if (!this.scheduled) {
       this.scheduled = true;
-      queueMicrotask(this.tick);
+      process.nextTick(this.endOfBurst);
     }
   }
 
-  /** Waits while the producer keeps adding within this run of microtasks, then sends. */
-  private readonly tick = (): void => {
-    if (this.batch.length > this.seen) {
-      this.seen = this.batch.length;
-      queueMicrotask(this.tick);
-      return;
-    }
+  private readonly endOfBurst = (): void => {
     this.scheduled = false;
     this.flush();
   };
 
   flush(): void {
-    this.seen = 0;
     if (this.batch.length === 0) return;
     const v = this.batch;
     this.batch = [];

@@ -7,7 +7,7 @@ import { NoProcError, TimeoutError, ValueError } from '../errors.js';
 import type { Host, HostEnd } from '../hosts/host-pool.js';
 import { RUNTIME } from '../ref.js';
 import { SystemImpl } from '../system.js';
-import type { ActorRef, ExitReason, Supervisor, SupervisorEvent } from '../types.js';
+import type { ActorRef, ExitReason, Supervisor, SupervisorEvent, SupervisorCore } from '../types.js';
 
 function systemOf(ref: ActorRef, what: string): SystemImpl {
   const system = (ref as unknown as { [RUNTIME]?: { system?: unknown } })[RUNTIME]?.system;
@@ -72,7 +72,7 @@ export async function hang(ref: ActorRef, ms: number): Promise<void> {
  * Resolves the new ActorRef of child `id` at its next restart by `sup`; rejects TimeoutError after
  * `timeout` ms (default 5000). Start waiting before injecting the fault.
  */
-export function waitForRestart(sup: Supervisor, id: string, options: { timeout?: number } = {}): Promise<ActorRef> {
+export function waitForRestart(sup: SupervisorLike, id: string, options: { timeout?: number } = {}): Promise<ActorRef> {
   const timeout = options.timeout ?? 5000;
   return new Promise((resolve, reject) => {
     const onEvent = (event: SupervisorEvent): void => {
@@ -86,10 +86,21 @@ export function waitForRestart(sup: Supervisor, id: string, options: { timeout?:
     }, timeout);
     const done = (): void => {
       clearTimeout(timer);
-      sup.off('event', onEvent);
+      emitter(sup).off('event', onEvent);
     };
-    sup.on('event', onEvent);
+    emitter(sup).on('event', onEvent);
   });
+}
+
+/**
+ * A supervisor as the kit needs it. Typed loosely on purpose: DESIGN's declaration of Supervisor
+ * does not carry the EventEmitter methods, and the kit must accept it as declared there.
+ */
+export type SupervisorLike = SupervisorCore;
+
+function emitter(sup: SupervisorLike): Supervisor {
+  if (typeof (sup as Supervisor).on !== 'function') throw new TypeError('expected a Supervisor (from system.supervise())');
+  return sup as Supervisor;
 }
 
 /** Resolves the actor's ExitReason once it has exited (at once if it already has). */
@@ -98,11 +109,11 @@ export function waitForExit(ref: ActorRef): Promise<ExitReason> {
 }
 
 /** Records every event of `sup` from now on, until `stop()`. */
-export function collectEvents(sup: Supervisor): { events: SupervisorEvent[]; stop(): void } {
+export function collectEvents(sup: SupervisorLike): { events: SupervisorEvent[]; stop(): void } {
   const events: SupervisorEvent[] = [];
   const onEvent = (event: SupervisorEvent): void => {
     events.push(event);
   };
-  sup.on('event', onEvent);
-  return { events, stop: () => sup.off('event', onEvent) };
+  emitter(sup).on('event', onEvent);
+  return { events, stop: () => emitter(sup).off('event', onEvent) };
 }
