@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import Tinypool from 'tinypool';
 import type { Envelope } from '../cell.js';
-import { encodeBatch, type ReplyEnvelope } from '../runtime.js';
+import type { ReplyEnvelope } from '../runtime.js';
+import { Outbox } from './outbox.js';
 import type { FromHost, HostTask, RunRequest, ToHost } from './protocol.js';
 
 export type HostMode = 'shared' | 'exclusive';
@@ -41,10 +42,11 @@ export class Host {
   lastBeat = 0;
   lastBeatAt = Date.now();
   private readonly abort = new AbortController();
-  private envelopes: Envelope[] = [];
-  private replies: ReplyEnvelope[] = [];
-  private transfer: unknown[] = [];
-  private flushing = false;
+  private readonly outbox = new Outbox((envelopes, replies, transfer) => {
+    if (!this.alive) return;
+    if (envelopes !== undefined) this.port.postMessage({ t: 'd', b: envelopes } satisfies ToHost, transfer as never);
+    if (replies !== undefined) this.port.postMessage({ t: 'r', b: replies } satisfies ToHost);
+  });
 
   constructor(site: number, mode: HostMode, port: MessagePort, heartbeat: Int32Array) {
     this.site = site;
@@ -67,53 +69,23 @@ export class Host {
 
   /** Posts after everything already queued for this host (fences keep their place). */
   postOrdered(message: ToHost): void {
-    this.flush();
+    this.outbox.flush();
     this.post(message);
   }
 
   /** Queues an envelope; a burst goes out as one batch at the end of the current tick. */
   deliver(envelope: Envelope, transfer?: readonly unknown[]): void {
-    this.envelopes.push(envelope);
-    if (transfer) this.transfer.push(...transfer);
-    if (this.envelopes.length >= 2048) return this.flush();
-    this.scheduleFlush();
+    this.outbox.send(envelope, transfer);
   }
 
   reply(reply: ReplyEnvelope): void {
-    this.replies.push(reply);
-    this.scheduleFlush();
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushing) return;
-    this.flushing = true;
-    queueMicrotask(this.flush);
+    this.outbox.reply(reply);
   }
 
   /** Unsent envelopes are handed back when the host dies so asks among them can be answered. */
   takeUnsent(): Envelope[] {
-    const unsent = this.envelopes;
-    this.envelopes = [];
-    return unsent;
+    return this.outbox.takeUnsent();
   }
-
-  private readonly flush = (): void => {
-    this.flushing = false;
-    if (!this.alive) return;
-    if (this.envelopes.length === 0 && this.replies.length === 0) return;
-    if (this.envelopes.length > 0) {
-      const batch = this.envelopes;
-      const transfer = this.transfer;
-      this.envelopes = [];
-      this.transfer = [];
-      this.port.postMessage({ t: 'd', b: encodeBatch(batch) } satisfies ToHost, transfer as never);
-    }
-    if (this.replies.length > 0) {
-      const batch = this.replies;
-      this.replies = [];
-      this.port.postMessage({ t: 'r', b: batch } satisfies ToHost);
-    }
-  };
 
   /** Ends the worker at once (terminate/kill/watchdog); tinypool replaces it. */
   terminate(): void {

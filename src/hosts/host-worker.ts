@@ -12,7 +12,8 @@ import { exitCodeOf } from '../cell.js';
 import { isDefinition, fromMachine, type Definition, type Locator } from '../define.js';
 import { reviveError, RuntimeError, serializeError, SystemExit } from '../errors.js';
 import { checkCloneable, reviveHandles } from '../handles.js';
-import { Runtime, decodeBatch, encodeBatch, noProcReply, type ReplyEnvelope } from '../runtime.js';
+import { Runtime, decodeBatch, noProcReply, type ReplyEnvelope } from '../runtime.js';
+import { Outbox } from './outbox.js';
 import type { ActorDefinition, ActorRef, ExitReason, SpawnOptions, Supervisor, SupervisorSpec, System } from '../types.js';
 import { load } from './load.js';
 import { Peer } from './peers.js';
@@ -22,8 +23,6 @@ import { locate, serializeReason, reviveReason } from '../wire.js';
 const HOST_SLOT = Symbol.for('troupe.host');
 /** set by multiprocessing/logging.ts: posts the worker's pending log records now */
 const FLUSH_LOGS = Symbol.for('troupe.flushWorkerLogs');
-/** A batch this big goes out at once, so the receiver starts while the sender goes on. */
-const FLUSH_AT = 2048;
 
 /** The worker's view of the system: spawn and names go through main. */
 class WorkerSystem extends EventEmitter implements System {
@@ -56,11 +55,11 @@ export class HostRuntime extends Runtime {
   private readonly port: import('node:worker_threads').MessagePort;
   private readonly calls = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
   private nextCall = 1;
-  private envelopes: Envelope[] = [];
-  private replies: ReplyEnvelope[] = [];
+  private readonly toMain = new Outbox((envelopes, replies, transfer) => {
+    if (envelopes !== undefined) this.post({ t: 'd', b: envelopes }, transfer);
+    if (replies !== undefined) this.post({ t: 'r', b: replies });
+  });
   private dead: Envelope[] = [];
-  private transfer: unknown[] = [];
-  private flushing = false;
   /** direct links to other hosts, and where actors we send to live */
   private readonly peers = new Map<number, Peer>();
   private readonly where = new Map<string, number>();
@@ -103,45 +102,22 @@ export class HostRuntime extends Runtime {
       const peer = this.peers.get(site);
       if (peer && !peer.closed) return peer.send(envelope, transfer);
     }
-    this.envelopes.push(envelope);
-    if (transfer) this.transfer.push(...transfer);
-    if (this.envelopes.length >= FLUSH_AT) return this.flush();
-    this.scheduleFlush();
+    this.toMain.send(envelope, transfer);
   }
 
   protected forwardReply(reply: ReplyEnvelope): void {
     const peer = this.peers.get(reply.a.s);
     if (peer && !peer.closed) return peer.reply(reply);
-    this.replies.push(reply);
-    this.scheduleFlush();
+    this.toMain.reply(reply);
   }
 
   deadLetter(envelope: Envelope): void {
-    this.dead.push(envelope);
-    this.scheduleFlush();
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushing) return;
-    this.flushing = true;
-    queueMicrotask(this.flush);
+    if (this.dead.push(envelope) === 1) queueMicrotask(this.flush);
   }
 
   /** Sends everything queued this tick; called before the worker blocks or ends. */
   readonly flush = (): void => {
-    this.flushing = false;
-    if (this.envelopes.length > 0) {
-      const batch = this.envelopes;
-      const transfer = this.transfer;
-      this.envelopes = [];
-      this.transfer = [];
-      this.post({ t: 'd', b: encodeBatch(batch) }, transfer);
-    }
-    if (this.replies.length > 0) {
-      const batch = this.replies;
-      this.replies = [];
-      this.post({ t: 'r', b: batch });
-    }
+    this.toMain.flush();
     if (this.dead.length > 0) {
       const batch = this.dead;
       this.dead = [];

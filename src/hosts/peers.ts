@@ -10,7 +10,8 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { Envelope } from '../cell.js';
-import { decodeBatch, encodeBatch, type ReplyEnvelope } from '../runtime.js';
+import { decodeBatch, type ReplyEnvelope } from '../runtime.js';
+import { Outbox } from './outbox.js';
 
 export interface PeerBatch {
   /** the fence this batch must not overtake */
@@ -33,10 +34,11 @@ export class Peer {
   /** fences received from this peer (through main) */
   private seenFence = 0;
   private held: PeerBatch[] = [];
-  private envelopes: Envelope[] = [];
-  private replies: ReplyEnvelope[] = [];
-  private transfer: unknown[] = [];
-  private flushing = false;
+  private readonly outbox = new Outbox((envelopes, replies, transfer) => {
+    if (this.closed) return;
+    const batch: PeerBatch = { q: this.sentFence, b: envelopes ?? [], r: replies ?? [] };
+    this.port.postMessage(batch, transfer as never);
+  });
   closed = false;
 
   constructor(site: number, port: MessagePort, sink: PeerSink, onClose: () => void) {
@@ -77,41 +79,20 @@ export class Peer {
   }
 
   send(envelope: Envelope, transfer: readonly unknown[] | undefined): void {
-    this.envelopes.push(envelope);
-    if (transfer) this.transfer.push(...transfer);
-    // a big batch goes out at once, so the receiver starts while the sender goes on
-    if (this.envelopes.length >= 2048) return this.flush();
-    this.schedule();
+    this.outbox.send(envelope, transfer);
   }
 
   reply(reply: ReplyEnvelope): void {
-    this.replies.push(reply);
-    this.schedule();
+    this.outbox.reply(reply);
   }
 
-  private schedule(): void {
-    if (this.flushing) return;
-    this.flushing = true;
-    queueMicrotask(this.flush);
+  flush(): void {
+    this.outbox.flush();
   }
-
-  readonly flush = (): void => {
-    this.flushing = false;
-    if (this.closed || (this.envelopes.length === 0 && this.replies.length === 0)) return;
-    const batch: PeerBatch = { q: this.sentFence, b: encodeBatch(this.envelopes), r: this.replies };
-    const transfer = this.transfer;
-    this.envelopes = [];
-    this.replies = [];
-    this.transfer = [];
-    this.port.postMessage(batch, transfer as never);
-  };
 
   /** Envelopes not yet posted when the peer went away (their asks must be answered). */
   takeUnsent(): Envelope[] {
-    const unsent = this.envelopes;
-    this.envelopes = [];
-    this.replies = [];
-    return unsent;
+    return this.outbox.takeUnsent();
   }
 
   close(): void {
