@@ -534,7 +534,14 @@ function serversOf(system: SystemImpl): Set<QueueState> {
     servers = set;
     live.set(system, set);
     system.on('hostEnded', (host: Host) => {
-      for (const q of set) q.hostEnded(host.site);
+      // runs inside the kernel's host-end handling: report, never throw into it
+      for (const q of set) {
+        try {
+          q.hostEnded(host.site);
+        } catch (error) {
+          system.log.error({ err: error, host: host.site }, 'queue server failed to handle a host end');
+        }
+      }
     });
   }
   return servers;

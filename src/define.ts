@@ -147,19 +147,14 @@ export function findExport(value: object, module: string | undefined, what: stri
 }
 
 async function searchExport(value: object, module: string | undefined, what: string): Promise<Locator> {
-  if (module && isEntryScript(module)) {
-    throw new RuntimeError(
-      `${what} is defined in the entry script ${displayModule(module)}; workers import its module, which would run the script again. ` +
-        'Move it to a module without side effects (Python\'s `if __name__ == "__main__"` rule) and import it from there',
-    );
-  }
   if (!module) {
     throw new RuntimeError(`${what} has no module URL; define it in a module and export it, or pass { module: import.meta.url }`);
   }
   let namespace: Record<string, unknown>;
   try {
-    namespace = (await import(module)) as Record<string, unknown>;
+    namespace = (await (isEntryScript(module) ? importEvaluated(module, what) : import(module))) as Record<string, unknown>;
   } catch (error) {
+    if (error instanceof RuntimeError) throw error;
     throw new RuntimeError(`${what}: cannot import its module ${displayModule(module)} to find the export`, { cause: error });
   }
   for (const [exportName, exported] of Object.entries(namespace)) {
@@ -167,6 +162,27 @@ async function searchExport(value: object, module: string | undefined, what: str
   }
   throw new RuntimeError(
     `${what} is not exported from ${displayModule(module)}; export it (export const X = ...) so worker threads can load it, or use placement: 'main'`,
+  );
+}
+
+const PENDING = Symbol('pending');
+const ENTRY_GRACE_MS = 3000;
+
+/**
+ * Imports the entry script only if it has finished evaluating: while its top-level code still
+ * runs (a top-level await), importing it would wait for itself forever.
+ */
+async function importEvaluated(module: string, what: string): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  // An evaluated module resolves at once (give a loader thread time); an evaluating one never.
+  const pending = new Promise((resolve) => (timer = setTimeout(() => resolve(PENDING), ENTRY_GRACE_MS)));
+  const namespace = await Promise.race([import(module), pending]);
+  clearTimeout(timer);
+  if (namespace !== PENDING) return namespace;
+  throw new RuntimeError(
+    `${what} is defined in the entry script ${displayModule(module)}, which is still running its top-level code; ` +
+      'move the target to a module without side effects and import it, or run the script\'s work from a function ' +
+      "guarded by `if (isMainThread)` (Python's `if __name__ == '__main__'`), since workers import the module too",
   );
 }
 

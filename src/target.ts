@@ -49,6 +49,16 @@ export function freeVariables(source: string): string[] {
 
 const sources = new WeakMap<Function, Locator>();
 
+/** Whether a function's source text parses as an expression (compiled, never run). */
+function isExpression(source: string): boolean {
+  try {
+    new Function(`return (${source});`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The source locator of a self-contained function (cached per function); throws ClosureError
  * naming the first free variable. Sync, so Process.start() can fail at once.
@@ -59,8 +69,8 @@ export function sourceLocator(fn: Function, what = 'target'): Locator {
   let source = Function.prototype.toString.call(fn);
   const name = fn.name || 'anonymous';
   if (/\{\s*\[native code\]\s*\}$/.test(source)) throw new ValueError(`${what} "${name}" is a native or bound function; pass a plain function or a task()`);
-  // method shorthand `run() {}` is not an expression on its own
-  if (/^(async\s+)?[A-Za-z_$][\w$]*\s*\(/.test(source) && !/^(async\s+)?function\b/.test(source)) source = `function ${source}`;
+  // method shorthand `run() {}` is not an expression on its own: make it one
+  if (!isExpression(source)) source = `function ${source.replace(/^async\s+/, '')}`.replace(/^function /, /^async\s/.test(source) ? 'async function ' : 'function ');
   const free = freeVariables(source);
   if (free.length > 0) {
     throw new ClosureError(

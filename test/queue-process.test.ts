@@ -13,7 +13,7 @@ describe('Queue and Pipe with Processes', () => {
     await p.join();
     expect(p.exitcode).toBe(0);
     const got: number[] = [];
-    while (!q.empty()) got.push(await q.get());
+    while (!q.empty()) got.push(await q.get({ timeout: 5000 }));
     expect(got).toEqual([0, 2, 4, 6, 8]);
   });
 

@@ -236,8 +236,15 @@ export class HostPool {
       host.alive = false;
       rawWorker?.off('exit', onExit);
       // an aborted task is how tinypool learns to drop and replace a dead worker
-      if (cause.kind === 'died') host.terminate();
-      port1.close();
+      if (cause.kind === 'died') {
+        host.terminate();
+        // What the worker posted before it died still arrives (queue items, logs, exit codes).
+        // Draining with receiveMessageOnPort here crashes Node 20, so the port delivers them.
+        port1.unref();
+        setTimeout(() => port1.close(), 1000).unref();
+      } else {
+        port1.close();
+      }
       this.all.delete(site);
       if (mode === 'shared') this.shared.splice(this.shared.indexOf(host) >>> 0, 1);
       endStart?.(cause);

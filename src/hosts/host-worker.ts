@@ -23,6 +23,8 @@ import { locate, serializeReason, reviveReason } from '../wire.js';
 const HOST_SLOT = Symbol.for('troupe.host');
 /** set by multiprocessing/logging.ts: posts the worker's pending log records now */
 const FLUSH_LOGS = Symbol.for('troupe.flushWorkerLogs');
+/** set by multiprocessing/queue.ts: posts the items a process put but has not sent yet */
+const FLUSH_FEEDERS = Symbol.for('troupe.flushQueueFeeders');
 
 /** The worker's view of the system: spawn and names go through main. */
 class WorkerSystem extends EventEmitter implements System {
@@ -332,6 +334,7 @@ export class HostRuntime extends Runtime {
     this.lifecycle('process shutting down', name);
     this.lifecycle(`process exiting with exitcode ${exitcode}`, name);
     (globalThis as Record<symbol, (() => void) | undefined>)[FLUSH_LOGS]?.();
+    (globalThis as Record<symbol, (() => void) | undefined>)[FLUSH_FEEDERS]?.();
     this.flush();
     this.post({ t: 'exitcode', id: this.process!.id, code: exitcode, hard });
     this.close(exitcode);

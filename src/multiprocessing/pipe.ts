@@ -9,8 +9,8 @@ import { CLOSED, GONE, FLAGS, SIZE, type ToServer } from '../../actors/queue-ser
 import { BufferTooShort, OSError, ValueError } from '../errors.js';
 import { checkCloneable, registerHandle } from '../handles.js';
 import { callerId, currentRuntime } from '../kernel-call.js';
-import type { Runtime } from '../runtime.js';
-import { Inbox, NONE, Outbox, checkTimeout, startServer, WAITABLE } from './queue.js';
+import { trackAsyncIdentity, type Runtime } from '../runtime.js';
+import { Inbox, NONE, Feeder, checkTimeout, startServer, WAITABLE } from './queue.js';
 
 const LOCAL = Symbol('troupe.connection.local');
 
@@ -68,7 +68,7 @@ export class Connection<T = any> {
       throw new OSError(`cannot send: the other end of the pipe was ${(flags & CLOSED(peer)) !== 0 ? 'closed' : 'left by its exited owner'} (Python's BrokenPipeError)`, 'closed');
     }
     checkCloneable(obj, 'the object sent');
-    Outbox.of(local.runtime, this.id).push(this.end, obj);
+    Feeder.of(local.runtime, this.id).push(this.end, obj);
     Atomics.add(local.counts, SIZE + peer, 1);
   }
 
@@ -203,6 +203,8 @@ function messageBytes(message: unknown): Uint8Array {
 }
 
 function attach<T>(data: ConnectionData, runtime: Runtime): Connection<T> {
+  // an end is owned by whoever uses it, also after an await in an actor's handler
+  trackAsyncIdentity();
   const conn = Object.create(Connection.prototype) as Connection<T>;
   Object.assign(conn, { __troupe: 'conn', id: data.id, end: data.end, duplex: data.duplex, counts: data.counts });
   const counts = new Int32Array(data.counts);

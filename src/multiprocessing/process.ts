@@ -39,10 +39,12 @@ function threadState(): ThreadState {
   return (slots[STATE] ??= { counter: 0, children: new Set() });
 }
 
-/** Set by queue.ts: makes each Process's mailbox Queue (kept optional to avoid a cycle). */
+/** Set by queue.ts: makes each Process's mailbox Queue, and frees it once the Process ended. */
 let mailboxFactory: (() => unknown) | undefined;
-export function setMailboxFactory(factory: () => unknown): void {
+let mailboxRelease: ((mailbox: unknown) => unknown) | undefined;
+export function setMailboxFactory(factory: () => unknown, release?: (mailbox: unknown) => unknown): void {
   mailboxFactory = factory;
+  mailboxRelease = release;
 }
 
 /** Hook set by logging.ts: starts the system's log sink, which writes the records of processes. */
@@ -136,6 +138,8 @@ export class Process {
     }
     this.exit = this.exit.then((code) => {
       this.code = code;
+      // nobody reads a finished process's mailbox: free its server
+      if (this.mailbox !== undefined && !host) void Promise.resolve(mailboxRelease?.(this.mailbox)).catch(() => {});
       return code;
     });
     this.exit.catch(() => {});
@@ -329,6 +333,7 @@ function installOps(system: SystemImpl): void {
     const parentInfo = parentId ? { name: system.labelOf(parentId) ?? 'Process', pid: 0, id: parentId } : null;
     const mailbox = mailboxFactory?.();
     const launched = table.launch({ locator: locator as Locator, args: args as unknown[], name: request.name, daemon: request.daemon, parentId, parent: parentInfo, mailbox });
+    if (mailbox !== undefined) void launched.exitcode.then(() => mailboxRelease?.(mailbox)).catch(() => {});
     return { id: launched.id, pid: launched.pid, mailbox };
   });
   system.defineOp('process.wait', ([id]) => table.exitcodeOf(id as string) ?? table.lastExitcode(id as string));

@@ -25,7 +25,7 @@ import { mainSystem } from '../default-system.js';
 import { Full, OSError, RuntimeError, ShutDown, ValueError } from '../errors.js';
 import { checkCloneable, registerHandle } from '../handles.js';
 import { currentRuntime, inWorker, kernelCall } from '../kernel-call.js';
-import type { Runtime } from '../runtime.js';
+import { trackAsyncIdentity, type Runtime } from '../runtime.js';
 import type { SystemImpl } from '../system.js';
 import { setMailboxFactory } from './process.js';
 
@@ -75,11 +75,11 @@ export function pollTag(runtime: Runtime): string {
   return `${TAG_PREFIX}.${runtime.site}.${++nextTag}`;
 }
 
-// ---- the sending side: one outbox per thread and server ------------------------------------------
+// ---- the sending side: one feeder per thread and server ------------------------------------------
 
 /** Most items one putMany/sendMany message carries. */
 const MAX_OUT = 512;
-const outboxes = new Map<string, Outbox>();
+const feeders = new Map<string, Feeder>();
 
 /**
  * Coalesces the puts (or pipe sends) this thread makes to one server in a burst — `for (...) await
@@ -89,7 +89,7 @@ const outboxes = new Map<string, Outbox>();
  * the same millisecond as the previous one) leaves at once, so a producer that computes between
  * puts is never held back by its own synchronous work.
  */
-export class Outbox {
+export class Feeder {
   private batch: unknown[] = [];
   private end = -1;
   private sender: string | undefined;
@@ -101,22 +101,22 @@ export class Outbox {
     private readonly id: string,
   ) {}
 
-  static of(runtime: Runtime, id: string): Outbox {
-    let outbox = outboxes.get(id);
+  static of(runtime: Runtime, id: string): Feeder {
+    let feeder = feeders.get(id);
     // a pooled worker runs one Process after another, each with a runtime of its own
-    if (!outbox || outbox.runtime !== runtime) {
-      if (outboxes.size >= 64) Outbox.sweep();
-      outbox = new Outbox(runtime, id);
-      outboxes.set(id, outbox);
+    if (!feeder || feeder.runtime !== runtime) {
+      if (feeders.size >= 64) Feeder.sweep();
+      feeder = new Feeder(runtime, id);
+      feeders.set(id, feeder);
     }
-    return outbox;
+    return feeder;
   }
 
-  /** Idle outboxes leave the table (a thread may talk to many short-lived queues). */
+  /** Idle feeders leave the table (a thread may talk to many short-lived queues). */
   private static sweep(): void {
     const old = Date.now() - 1000;
-    for (const [id, outbox] of outboxes) {
-      if (!outbox.scheduled && outbox.batch.length === 0 && outbox.last < old) outboxes.delete(id);
+    for (const [id, feeder] of feeders) {
+      if (!feeder.scheduled && feeder.batch.length === 0 && feeder.last < old) feeders.delete(id);
     }
   }
 
@@ -167,11 +167,11 @@ export class Outbox {
 
 }
 
-/** Flushes every outbox of this thread (a Process is about to end: nothing may stay behind). */
-export function flushOutboxes(): void {
-  for (const outbox of [...outboxes.values()]) outbox.flush();
+/** Flushes every feeder of this thread (a Process is about to end: nothing may stay behind). */
+export function flushFeeders(): void {
+  for (const feeder of [...feeders.values()]) feeder.flush();
 }
-(globalThis as Record<symbol, unknown>)[Symbol.for('troupe.flushOutboxes')] ??= flushOutboxes;
+(globalThis as Record<symbol, unknown>)[Symbol.for('troupe.flushQueueFeeders')] ??= flushFeeders;
 
 // ---- the receiving side of one channel -------------------------------------------------------------
 
@@ -273,11 +273,11 @@ export class Inbox {
   }
 
   send(msg: ToServer): void {
-    Outbox.of(this.runtime, this.id).send(msg);
+    Feeder.of(this.runtime, this.id).send(msg);
   }
 
   ask(msg: ToServer): Promise<unknown> {
-    return Outbox.of(this.runtime, this.id).ask(msg);
+    return Feeder.of(this.runtime, this.id).ask(msg);
   }
 }
 
@@ -394,7 +394,7 @@ export abstract class QueueHandle {
       if (this.maxsize > 0) Atomics.sub(counts, SIZE, 1);
       throw error;
     }
-    Outbox.of(local.runtime, this.id).push(-1, item);
+    Feeder.of(local.runtime, this.id).push(-1, item);
     if (this.maxsize <= 0) Atomics.add(counts, SIZE, 1);
     if (this.kind === 'joinable') Atomics.add(counts, UNFINISHED, 1);
     return RESOLVED;
@@ -435,6 +435,8 @@ function checkItem(item: unknown): void {
 }
 
 function attach(handle: QueueHandle, data: QueueData, runtime: Runtime): QueueHandle {
+  // consumers are known by who calls get(), also after an await in an actor's handler
+  trackAsyncIdentity();
   Object.assign(handle, data);
   const counts = new Int32Array(data.counts);
   const local: Local = { runtime, counts, inbox: new Inbox(runtime, data.id, counts, 0, data.maxsize > 0), closed: false };
@@ -599,5 +601,5 @@ export function createQueue<T = unknown>(maxsize = 0): Queue<T> {
 
 if (!inWorker()) {
   ensureQueueOps(mainSystem());
-  setMailboxFactory(() => createQueue());
+  setMailboxFactory(() => createQueue(), (mailbox) => releaseQueue(mailbox as QueueHandle));
 }
