@@ -60,7 +60,7 @@ export function classify(value: unknown, path = 'message', depth = 0): number {
   }
   if (value === null) return 0;
   if (depth > 64) return NOT_JSON;
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp || value instanceof Error) return NOT_JSON;
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof SharedArrayBuffer || value instanceof Date || value instanceof RegExp || value instanceof Error) return NOT_JSON;
   let flags = (value as { __troupe?: unknown }).__troupe !== undefined ? HAS_HANDLES : 0;
   if (value instanceof Map) {
     flags |= NOT_JSON;

@@ -564,7 +564,7 @@ export class SystemImpl extends EventEmitter implements System {
       case 'call':
         return void this.hostCall(host, message.rid, message.op, message.h ? reviveHandles(message.args, this.runtime) : message.args);
       case 'exitcode':
-        this.emit('processExit', message.id, message.code, host);
+        this.emit('processExit', message.id, message.code, host, message.hard);
         return;
       case 'log':
         if (this.listenerCount('workerLog') > 0) this.emit('workerLog', message.b, host);

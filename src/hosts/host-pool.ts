@@ -26,6 +26,8 @@ export interface HostEvents {
 }
 
 const HEARTBEAT_SLOT = 0;
+/** How long an exclusive host whose Process ended waits for the next one. */
+const LINGER_MS = 200;
 
 /** Main's handle on one host worker. */
 export class Host {
@@ -63,6 +65,9 @@ export class Host {
     if (!this.alive) return;
     this.port.postMessage(message, transfer as never);
   }
+
+  /** while idle (exclusive, between Processes): the timer that closes it */
+  linger: NodeJS.Timeout | undefined;
 
   /** ids this host was told the site of (so it sends to them directly) */
   readonly told = new Set<string>();
@@ -145,6 +150,8 @@ export class HostPool {
   private readonly starting = new Map<number, Promise<Host>>();
   private readonly all = new Map<number, Host>();
   private nextSite = 1;
+  /** exclusive hosts whose Process ended, kept warm for the next one */
+  private readonly idle: Host[] = [];
   /** the shared hosts have all been up once (from then on, replacements boot in the background) */
   private filled = false;
   private watchdog: NodeJS.Timeout | undefined;
@@ -155,7 +162,8 @@ export class HostPool {
     this.sharedCount = Math.max(1, options.hosts ?? os.availableParallelism());
     this.pool = new Tinypool({
       filename: workerEntry(),
-      minThreads: 1,
+      // two warm workers: the next Process starts while the last one's worker is being returned
+      minThreads: 2,
       // Enough for hundreds of concurrent processes (~8 MiB each); beyond it, starts queue.
       maxThreads: Math.max(64, 8 * os.availableParallelism()),
       idleTimeout: 30_000,
@@ -212,12 +220,38 @@ export class HostPool {
    * is up wait in its control port.
    */
   exclusiveHost(run?: RunRequest): Promise<Host> {
+    if (run) {
+      for (let host = this.idle.pop(); host; host = this.idle.pop()) {
+        if (!host.alive) continue;
+        clearTimeout(host.linger);
+        run.site = host.site;
+        host.post(run);
+        return Promise.resolve(host);
+      }
+    }
     const site = this.nextSite++;
     if (run) run.site = site;
     const starting = this.start(site, 'exclusive', run);
     starting.catch(() => {});
     const host = this.all.get(site);
     return host ? Promise.resolve(host) : starting;
+  }
+
+  /**
+   * Takes back an exclusive host whose Process ended normally: the next Process runs on it
+   * without a new task; if none comes within LINGER_MS it is closed and its worker returns to
+   * tinypool (so a script that has joined its processes still exits by itself, a moment later).
+   */
+  release(host: Host): void {
+    if (!host.alive || this.closed || host.mode !== 'exclusive') return;
+    host.linger = setTimeout(() => {
+      const at = this.idle.indexOf(host);
+      if (at >= 0) this.idle.splice(at, 1);
+      host.closing = true;
+      host.post({ t: 'close' });
+    }, LINGER_MS);
+    host.linger.unref();
+    this.idle.push(host);
   }
 
   private start(site: number, mode: HostMode, run?: RunRequest): Promise<Host> {
@@ -247,6 +281,9 @@ export class HostPool {
       }
       this.all.delete(site);
       if (mode === 'shared') this.shared.splice(this.shared.indexOf(host) >>> 0, 1);
+      clearTimeout(host.linger);
+      const idleAt = this.idle.indexOf(host);
+      if (idleAt >= 0) this.idle.splice(idleAt, 1);
       endStart?.(cause);
       this.options.events.ended(host, cause);
     };
@@ -317,6 +354,7 @@ export class HostPool {
     this.closed = true;
     if (this.watchdog) clearInterval(this.watchdog);
     for (const host of this.all.values()) {
+      clearTimeout(host.linger);
       host.closing = true;
       host.post({ t: 'close' });
     }

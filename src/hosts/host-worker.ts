@@ -52,7 +52,8 @@ export class HostRuntime extends Runtime {
   readonly site: number;
   readonly systemName: string;
   readonly system: System;
-  readonly log: Logger;
+  private logger: Logger | undefined;
+  private readonly logLevel: string;
   readonly mode: 'shared' | 'exclusive';
   private readonly port: import('node:worker_threads').MessagePort;
   private readonly calls = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
@@ -80,7 +81,7 @@ export class HostRuntime extends Runtime {
     this.mode = task.mode;
     this.port = task.control as never;
     this.system = new WorkerSystem(this);
-    this.log = pino({ level: task.logLevel, base: { system: task.system, host: task.site } }, ((batch: string[]) => ({ write: (line: string) => void (batch.push(line) === 1 && queueMicrotask(() => this.post({ t: 'log', b: batch.splice(0) }))) }))([]));
+    this.logLevel = task.logLevel;
     this.done = new Promise((resolve) => (this.finish = resolve));
     const beats = task.mode === 'shared' ? new Int32Array(task.watch) : undefined;
     this.beats = beats;
@@ -90,6 +91,16 @@ export class HostRuntime extends Runtime {
     this.port.on('close', () => this.close());
     this.post({ t: 'ready', threadId });
     if (task.run) void this.run(task.run);
+  }
+
+  /** The host's pino logger (made on first use): its JSON lines go to main in batches. */
+  get log(): Logger {
+    if (!this.logger) {
+      const batch: string[] = [];
+      const destination = { write: (line: string) => void (batch.push(line) === 1 && queueMicrotask(() => this.post({ t: 'log', b: batch.splice(0) }))) };
+      this.logger = pino({ level: this.logLevel, base: { system: this.systemName, host: this.site } }, destination);
+    }
+    return this.logger;
   }
 
   post(message: FromHost, transfer?: readonly unknown[]): void {
@@ -326,9 +337,12 @@ export class HostRuntime extends Runtime {
     this.endProcess(exitcode);
   }
 
-  /** Reports the exit code (once) and ends the exclusive host's task. */
+  /**
+   * Reports the exit code (once). The host then waits for main: another Process to run here
+   * (a warm host is reused) or `close`. After process.exit(n) the thread is parked instead.
+   */
   endProcess(exitcode: number, hard = false): void {
-    if (this.exitcodeSent) return;
+    if (this.exitcodeSent || !this.process) return;
     this.exitcodeSent = true;
     const name = this.process!.name;
     this.lifecycle('process shutting down', name);
@@ -337,11 +351,15 @@ export class HostRuntime extends Runtime {
     (globalThis as Record<symbol, (() => void) | undefined>)[FLUSH_FEEDERS]?.();
     this.flush();
     this.post({ t: 'exitcode', id: this.process!.id, code: exitcode, hard });
-    this.close(exitcode);
+    if (hard) return this.close(exitcode);
+    this.process = undefined;
+    this.defaultSender = undefined;
+    this.exitcodeSent = false;
   }
 
   /** Python's lifecycle records (INFO), written by main's log sink if the level lets them. */
   private lifecycle(message: string, name: string): void {
+    if ((this.process?.logLevel ?? 0) > 20) return;
     this.post({ t: 'log', b: [{ l: 20, n: name, m: message }] });
   }
 
@@ -356,7 +374,7 @@ export class HostRuntime extends Runtime {
       peer.close();
     }
     clearInterval(this.heartbeat);
-    this.rejectAllPending(new RuntimeError('the host worker closed'));
+    if (this.pendingCount > 0) this.rejectAllPending(new RuntimeError('the host worker closed'));
     for (const call of this.calls.values()) call.reject(new RuntimeError('the host worker closed'));
     this.calls.clear();
     delete (globalThis as Record<symbol, unknown>)[HOST_SLOT];
@@ -384,13 +402,6 @@ export class HostRuntime extends Runtime {
 
 function isProcessSubclass(fn: Function): fn is Function & { prototype: { run(): unknown } } {
   return /^class\b/.test(Function.prototype.toString.call(fn)) && typeof fn.prototype?.run === 'function';
-}
-
-let logger: Logger | undefined;
-/** One pino logger per worker thread; hosts take children of it. */
-function threadLogger(level: string): Logger {
-  logger ??= pino({ level });
-  return logger;
 }
 
 function exitOf(error: SystemExit): number {

@@ -53,6 +53,8 @@ export interface ProcessInfo {
   /** the mailbox Queue handle (revived in the worker) */
   mailbox?: unknown;
   parent: { name: string; pid: number; id: string | null } | null;
+  /** the multiprocessing log level when it started (lifecycle records are INFO) */
+  logLevel?: number;
 }
 
 export type ToHost =

@@ -37,6 +37,9 @@ interface Live {
 }
 
 const tables = new WeakMap<SystemImpl, ProcessTable>();
+/** logging.ts's shared settings ([0] = level, 0 = NOTSET → WARNING) */
+const LOG_CONFIG = Symbol.for('troupe.logConfig');
+const PYTHON_DEFAULT_LEVEL = 30;
 
 export function processTable(system: SystemImpl): ProcessTable {
   let table = tables.get(system);
@@ -53,9 +56,14 @@ export class ProcessTable {
   private readonly usedPids = new Set<number>();
 
   constructor(private readonly system: SystemImpl) {
-    system.on('processExit', (id: string, code: number) => {
+    // The exit code is final as soon as the worker reports it; the host's end is only cleanup.
+    system.on('processExit', (id: string, code: number, host: Host, hard: boolean) => {
       const proc = this.live.get(id);
-      if (proc && proc.code === null) proc.code = code;
+      if (!proc || proc.code !== null) return;
+      proc.code = code;
+      this.finish(proc, code);
+      // a worker whose target returned stays warm for the next Process
+      if (!hard && proc.signal === null) system.hostPool().release(host);
     });
     system.on('hostEnded', (host: Host, end: HostEnd) => {
       for (const proc of this.live.values()) if (proc.host === host) this.ended(proc, end);
@@ -96,7 +104,16 @@ export class ProcessTable {
   }
 
   private async run(proc: Live, request: LaunchRequest): Promise<void> {
-    const info: ProcessInfo = { name: proc.name, pid: proc.pid, daemon: proc.daemon, id: proc.id, mailbox: request.mailbox, parent: request.parent };
+    const logConfig = (globalThis as Record<symbol, Int32Array | undefined>)[LOG_CONFIG];
+    const info: ProcessInfo = {
+      name: proc.name,
+      pid: proc.pid,
+      daemon: proc.daemon,
+      id: proc.id,
+      mailbox: request.mailbox,
+      parent: request.parent,
+      logLevel: (logConfig && Atomics.load(logConfig, 0)) || PYTHON_DEFAULT_LEVEL,
+    };
     const message: RunRequest = { t: 'run', id: proc.id, loc: request.locator, args: request.args, process: info };
     let host: Host;
     try {
