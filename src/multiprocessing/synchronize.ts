@@ -100,6 +100,19 @@ function checkFn(fn: unknown, what: string): void {
   if (typeof fn !== 'function') throw new ValueError(`${what} needs a function (got ${describe(fn)})`);
 }
 
+/** withLock for locks and semaphores: acquire as the caller, run `fn`, release however it ends. */
+async function holding<R>(acquire: () => Promise<unknown>, releaseAs: (token: number) => void, fn: () => R | Promise<R>): Promise<R> {
+  checkFn(fn, 'withLock(fn)');
+  const token = tokenInfo();
+  await acquire();
+  const me = await token;
+  try {
+    return await fn();
+  } finally {
+    releaseAs(me.token);
+  }
+}
+
 /** The data a revived handle is built from (the constructors read it instead of their arguments). */
 type HandleData = Record<string, any>;
 let reviving: HandleData | undefined;
@@ -298,16 +311,8 @@ abstract class Mutex {
   }
 
   /** Runs `fn` holding the lock, releasing it however `fn` ends. */
-  async withLock<R>(fn: () => R | Promise<R>): Promise<R> {
-    checkFn(fn, 'withLock(fn)');
-    const token = tokenInfo();
-    await this.acquire();
-    const me = await token;
-    try {
-      return await fn();
-    } finally {
-      this[RELEASE_AS](me.token);
-    }
+  withLock<R>(fn: () => R | Promise<R>): Promise<R> {
+    return holding(() => this.acquire(), (token) => this[RELEASE_AS](token), fn);
   }
 
   /** `await lock.acquire(); await using _ = lock;` releases it at the end of the scope. */
@@ -421,16 +426,8 @@ export class Semaphore {
   }
 
   /** Runs `fn` holding a permit, returning it however `fn` ends. */
-  async withLock<R>(fn: () => R | Promise<R>): Promise<R> {
-    checkFn(fn, 'withLock(fn)');
-    const token = tokenInfo();
-    await this.acquire();
-    const me = await token;
-    try {
-      return await fn();
-    } finally {
-      this.#releaseAs(me.token);
-    }
+  withLock<R>(fn: () => R | Promise<R>): Promise<R> {
+    return holding(() => this.acquire(), (token) => this.#releaseAs(token), fn);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
