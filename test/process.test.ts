@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ClosureError, RuntimeError, ValueError } from 'troupe';
 import { activeChildren, cpuCount, currentProcess, parentProcess, Process } from 'troupe/multiprocessing';
-import { cube, daemonStartsChild, Doubler, exitWith, nested, processExit, sleepForever, spin, throws, whoAmI } from './fixtures/process-targets.js';
+import { cube, daemonStartsChild, Doubler, exitWith, leavesDaemonChild, nested, processExit, sleepForever, spin, throws, whoAmI } from './fixtures/process-targets.js';
+import { mainSystem } from '../src/default-system.js';
+import { processTable } from '../src/multiprocessing/process-table.js';
 
 async function run(target: (...args: any[]) => unknown, args: unknown[] = []): Promise<Process> {
   const p = new Process({ target, args });
@@ -98,6 +100,17 @@ describe('Process', () => {
     await p.join();
     expect(p.exitcode).toBe(1);
   });
+
+  it('terminates daemon children when their parent process ends', async () => {
+    const table = processTable(mainSystem());
+    const before = table.size;
+    const p = new Process({ target: leavesDaemonChild });
+    p.start();
+    await p.join();
+    expect(p.exitcode).toBe(0);
+    while (table.size > before) await new Promise((resolve) => setImmediate(resolve));
+    expect(table.size).toBe(before);
+  }, 20_000);
 
   it('runs a Process subclass that overrides run()', async () => {
     const p = new Doubler();
