@@ -104,8 +104,8 @@ export class SystemImpl extends EventEmitter implements System {
   private readonly options: CreateSystemOptions;
   private readonly entries = new Map<string, Entry>();
   private readonly names = new Map<string, string>();
-  private readonly snapshots = new Map<string, unknown>();
-  private readonly recentExits = new Map<string, ExitReason>();
+  private readonly snapshots = new Recent<unknown>();
+  private readonly recentExits = new Recent<ExitReason>();
   private readonly ops = new Map<string, KernelOp>();
   private readonly pendingSpawns = new Map<number, { site: number; resolve(): void; reject(e: unknown): void }>();
   private nextSpawn = 1;
@@ -263,23 +263,32 @@ export class SystemImpl extends EventEmitter implements System {
     const entry: Entry = { id: nanoid(), site: 0, name, label: name ?? label, trapExit, parent };
     this.entries.set(entry.id, entry);
     if (name !== undefined) this.names.set(name, entry.id);
-    const undo = (error: unknown): never => {
-      this.entries.delete(entry.id);
-      if (name !== undefined && this.names.get(name) === entry.id) this.names.delete(name);
-      throw error;
-    };
-    const done = (): ActorRef => {
-      if (parent !== null) this.link(parent, entry.id);
-      return new Ref(this.runtime, entry.id, name);
-    };
     let started: Promise<void> | undefined;
     try {
       started = start(entry);
     } catch (error) {
-      return Promise.reject(error).catch(undo);
+      this.unplace(entry);
+      return Promise.reject(error);
     }
     // A synchronous init needs no promise chain: the common case for small actors.
-    return started === undefined ? Promise.resolve(done()) : started.then(done, undo);
+    if (started === undefined) return Promise.resolve(this.placed(entry));
+    return started.then(
+      () => this.placed(entry),
+      (error: unknown) => {
+        this.unplace(entry);
+        throw error;
+      },
+    );
+  }
+
+  private placed(entry: Entry): ActorRef {
+    if (entry.parent !== null) this.link(entry.parent, entry.id);
+    return new Ref(this.runtime, entry.id, entry.name);
+  }
+
+  private unplace(entry: Entry): void {
+    this.entries.delete(entry.id);
+    if (entry.name !== undefined && this.names.get(entry.name) === entry.id) this.names.delete(entry.name);
   }
 
   /** Registers a Process (its target runs in an exclusive host, see multiprocessing/). */
@@ -418,8 +427,8 @@ export class SystemImpl extends EventEmitter implements System {
     if (!entry) return;
     this.entries.delete(id);
     if (entry.name !== undefined && this.names.get(entry.name) === id) this.names.delete(entry.name);
-    if (entry.snapshot !== undefined) remember(this.snapshots, id, entry.snapshot);
-    remember(this.recentExits, id, reason);
+    if (entry.snapshot !== undefined) this.snapshots.set(id, entry.snapshot);
+    this.recentExits.set(id, reason);
     if (entry.site !== 0) {
       const host = this.pool?.host(entry.site);
       if (host) {
@@ -683,10 +692,25 @@ function checkSpawnOptions(options: SpawnOptions): Placement {
   return placement;
 }
 
-/** Keeps recent values: when the map is full it starts over (cheap, unlike deleting the oldest). */
-function remember<V>(map: Map<string, V>, key: string, value: V): void {
-  if (map.size >= RECENT_EXITS) map.clear();
-  map.set(key, value);
+/**
+ * The last RECENT_EXITS..2×RECENT_EXITS values by key, in two generations: when the current one
+ * is full it becomes the old one (no per-entry eviction cost).
+ */
+class Recent<V> {
+  private current = new Map<string, V>();
+  private old = new Map<string, V>();
+
+  set(key: string, value: V): void {
+    if (this.current.size >= RECENT_EXITS) {
+      this.old = this.current;
+      this.current = new Map();
+    }
+    this.current.set(key, value);
+  }
+
+  get(key: string): V | undefined {
+    return this.current.get(key) ?? this.old.get(key);
+  }
 }
 
 // Errors inside system messages cross threads serialised; revive them as the same class.
