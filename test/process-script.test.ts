@@ -14,4 +14,12 @@ describe('a script using processes', () => {
     expect(result.stderr).toMatch(/Process Failing:\n(Error: target failed|.*\n)*.*target failed/);
     expect(result.stderr).toContain('process-targets.ts');
   }, 40_000);
+
+  it('exits by itself while a daemon process still runs (daemons end with the main program)', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', script('daemon-left-running.ts')], { encoding: 'utf8', timeout: 30_000 });
+    expect(result.signal).toBeNull();
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('3 cube is 27');
+    expect(result.stdout).toContain('worker 0, daemon alive true');
+  }, 40_000);
 });

@@ -1,5 +1,7 @@
 // Worker entry for tinypool (plain JS so it loads without a TypeScript loader). It registers tsx
 // when the host runtime or a user module is TypeScript, then hands each task to the host runtime.
+import { workerData } from 'node:worker_threads';
+
 const state = globalThis;
 const TSX = Symbol.for('troupe.ensureTsx');
 
@@ -22,9 +24,12 @@ state[TSX] = ensureTsx;
 let host;
 export default async function runTask(task) {
   if (!host) {
-    const { hostModule } = process.__tinypool_state__.workerData;
+    const { hostModule } = process.__tinypool_state__?.workerData ?? workerData;
     if (hostModule.endsWith('.ts')) await ensureTsx();
     host = await import(hostModule);
   }
   return host.runHost(task);
 }
+
+// A daemon Process's worker is started directly (not by tinypool) with its task in workerData.
+if (workerData?.detached) void runTask(workerData.detached);

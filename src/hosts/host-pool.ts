@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import Tinypool from 'tinypool';
 import type { Envelope } from '../cell.js';
 import type { ReplyEnvelope } from '../runtime.js';
@@ -66,6 +66,8 @@ export class Host {
     this.port.postMessage(message, transfer as never);
   }
 
+  /** a daemon Process's worker, outside tinypool (it must not keep Node alive) */
+  detached = false;
   /** while idle (exclusive, between Processes): the timer that closes it */
   linger: NodeJS.Timeout | undefined;
 
@@ -219,7 +221,14 @@ export class HostPool {
    * without a round trip) or for Pool work. Resolves at once: messages posted before the worker
    * is up wait in its control port.
    */
-  exclusiveHost(run?: RunRequest): Promise<Host> {
+  exclusiveHost(run?: RunRequest, options: { detached?: boolean } = {}): Promise<Host> {
+    if (options.detached) {
+      const site = this.nextSite++;
+      if (run) run.site = site;
+      const starting = this.start(site, 'exclusive', run, true);
+      starting.catch(() => {});
+      return Promise.resolve(this.all.get(site)!);
+    }
     if (run) {
       for (let host = this.idle.pop(); host; host = this.idle.pop()) {
         if (!host.alive) continue;
@@ -244,6 +253,10 @@ export class HostPool {
    */
   release(host: Host): void {
     if (!host.alive || this.closed || host.mode !== 'exclusive') return;
+    if (host.detached) {
+      host.closing = true;
+      return host.post({ t: 'close' });
+    }
     host.linger = setTimeout(() => {
       const at = this.idle.indexOf(host);
       if (at >= 0) this.idle.splice(at, 1);
@@ -254,11 +267,12 @@ export class HostPool {
     this.idle.push(host);
   }
 
-  private start(site: number, mode: HostMode, run?: RunRequest): Promise<Host> {
+  private start(site: number, mode: HostMode, run?: RunRequest, detached = false): Promise<Host> {
     if (this.closed) return Promise.reject(new Error('the system has shut down'));
     const { port1, port2 } = new MessageChannel();
     const watch = new SharedArrayBuffer(8);
     const host = new Host(site, mode, port1, new Int32Array(watch));
+    host.detached = detached;
     this.all.set(site, host);
     const task: HostTask = { control: port2, site, system: this.options.system, mode, watch, logLevel: this.options.logLevel, run };
     let settled = false;
@@ -298,7 +312,7 @@ export class HostPool {
       port1.on('message', (message: FromHost) => {
         if (message.t === 'ready') {
           host.threadId = message.threadId;
-          const worker = this.pool.threads.find((thread) => thread.threadId === message.threadId);
+          const worker = detached ? undefined : this.pool.threads.find((thread) => thread.threadId === message.threadId);
           rawWorker = worker?.on('exit', onExit) as typeof rawWorker;
           settled = true;
           resolve(host);
@@ -317,6 +331,7 @@ export class HostPool {
         this.options.events.message(host, message);
       });
       port1.on('close', () => end(pendingEnd ?? (host.closing ? { kind: 'finished' } : { kind: 'died', cause: 'control port closed' })));
+      if (detached) return this.startDetached(task, port2, host, end, port1);
       this.pool.run(task, { transferList: [port2 as never], signal: host.signal }).then(
         (result: unknown) => {
           // tinypool's answer may overtake the last control messages: end after 'closed' arrives
@@ -329,6 +344,24 @@ export class HostPool {
     });
     if (mode === 'shared') this.startWatchdog();
     return ready;
+  }
+
+  /**
+   * A daemon Process runs on a worker of its own outside tinypool: tinypool keeps the Node process
+   * alive while a task runs, and a daemon must not (Python terminates daemons when the main
+   * program ends; Node ends a process's worker threads when it exits).
+   */
+  private startDetached(task: HostTask, port2: MessagePort, host: Host, end: (cause: HostEnd) => void, port1: MessagePort): void {
+    const worker = new Worker(workerEntry(), {
+      workerData: { hostModule: hostModuleUrl(), detached: task },
+      transferList: [port2],
+      execArgv: workerExecArgv(),
+    });
+    worker.unref();
+    port1.unref();
+    host.signal.addEventListener('abort', () => void worker.terminate());
+    worker.on('error', (error) => end({ kind: 'died', cause: String(error?.message ?? error) }));
+    worker.on('exit', (code) => end(host.closing ? { kind: 'finished' } : { kind: 'died', cause: `worker exited with code ${code}`, exitCode: code }));
   }
 
   private startWatchdog(): void {

@@ -118,7 +118,7 @@ export class ProcessTable {
     let host: Host;
     try {
       if (checkCloneable(request.args, 'Process args') || checkCloneable(info, 'process info')) message.h = 1;
-      host = await this.system.hostPool().exclusiveHost(message);
+      host = await this.system.hostPool().exclusiveHost(message, { detached: proc.daemon });
     } catch (error) {
       process.stderr.write(`Process ${proc.name}:\n${error instanceof Error ? error.stack : String(error)}\n`);
       return this.finish(proc, 1);
