@@ -5,17 +5,19 @@
  * lives here, so a worker's death loses nothing that reached main.
  */
 import { EventEmitter } from 'node:events';
-import { MessageChannel } from 'node:worker_threads';
 import { nanoid } from 'nanoid';
 import pino, { type Logger } from 'pino';
-import type { Cell, Envelope } from './cell.js';
+import type { Envelope } from './cell.js';
 import { isDefinition } from './define.js';
-import { BrokenWorkerError, NameTakenError, NoProcError, RuntimeError, reviveError, serializeError, ValueError } from './errors.js';
+import { NameTakenError, NoProcError, RuntimeError, reviveError, serializeError, ValueError } from './errors.js';
 import { checkCloneable, registerHandle, reviveHandles } from './handles.js';
-import { Host, HostPool, type HostEnd } from './hosts/host-pool.js';
-import type { FromHost, ToHost } from './hosts/protocol.js';
+import { HostLink } from './host-link.js';
+import { MainRuntime } from './main-runtime.js';
+import { Recent } from './recent.js';
+import { Host, HostPool } from './hosts/host-pool.js';
+import type { SpawnRequest, ToHost } from './hosts/protocol.js';
 import { Ref } from './ref.js';
-import { Runtime, decodeBatch, noProcReply, type ReplyEnvelope } from './runtime.js';
+import { noProcReply, type ReplyEnvelope } from './runtime.js';
 import type {
   ActorDefinition,
   ActorRef,
@@ -48,52 +50,7 @@ interface Entry {
 /** A kernel operation callable from any thread (`kernelCall`). */
 export type KernelOp = (args: any[], from: { site: number }) => unknown;
 
-const RECENT_EXITS = 10_000;
 const DEFAULT_SHUTDOWN_MS = 5000;
-
-class MainRuntime extends Runtime {
-  readonly site = 0;
-  constructor(private readonly owner: SystemImpl) {
-    super();
-  }
-  get system(): System {
-    return this.owner;
-  }
-  get log(): Logger {
-    return this.owner.log;
-  }
-  protected forward(envelope: Envelope, transfer: readonly unknown[] | undefined): void {
-    this.owner.route(envelope, transfer);
-  }
-  protected forwardReply(reply: ReplyEnvelope): void {
-    this.owner.routeReply(reply);
-  }
-  deadLetter(envelope: Envelope): void {
-    this.owner.deadLetter(envelope);
-  }
-  cellExited(cell: Cell, reason: ExitReason): void {
-    this.cells.delete(cell.id);
-    this.owner.actorExited(cell.id, reason);
-  }
-  spawnChild(parentId: string | null, def: ActorDefinition, opts: SpawnOptions): Promise<ActorRef> {
-    return this.owner.spawnActor(def, opts, parentId);
-  }
-  link(a: string, b: string): void {
-    this.owner.link(a, b);
-  }
-  monitor(watcher: string, target: string): void {
-    this.owner.monitor(watcher, target);
-  }
-  stop(id: string, reason: ExitReason): Promise<void> {
-    return this.owner.stopActor(id, reason);
-  }
-  exited(id: string): Promise<ExitReason> {
-    return this.owner.exitOf(id);
-  }
-  persist(id: string, snapshot: unknown): void {
-    this.owner.persist(id, snapshot);
-  }
-}
 
 let systemCount = 0;
 
@@ -107,9 +64,8 @@ export class SystemImpl extends EventEmitter implements System {
   private readonly snapshots = new Recent<unknown>();
   private readonly recentExits = new Recent<ExitReason>();
   private readonly ops = new Map<string, KernelOp>();
-  private readonly pendingSpawns = new Map<number, { site: number; resolve(): void; reject(e: unknown): void }>();
-  private nextSpawn = 1;
-  private readonly pendingTasks = new Map<number, { site: number; resolve(v: unknown): void; reject(e: unknown): void }>();
+  /** traffic with the host workers: their messages, spawns, tasks, deaths */
+  private readonly hosts = new HostLink(this);
   private pool: HostPool | undefined;
   private down: Promise<void> | undefined;
   /** hooks run first at shutdown (facade resources: processes, pools) */
@@ -168,10 +124,8 @@ export class SystemImpl extends EventEmitter implements System {
   }
 
   /** Runs a kernel op for the main thread itself. */
-  async callOp(name: string, args: unknown[]): Promise<unknown> {
-    const op = this.ops.get(name);
-    if (!op) throw new RuntimeError(`unknown kernel operation ${name}`);
-    return op(args, { site: 0 });
+  callOp(name: string, args: unknown[]): Promise<unknown> {
+    return this.runOp(name, args, 0);
   }
 
   onShutdown(hook: () => Promise<void> | void): void {
@@ -186,8 +140,8 @@ export class SystemImpl extends EventEmitter implements System {
       watchdog: this.options.watchdog ?? 5000,
       logLevel: this.log.level,
       events: {
-        message: (host, message) => this.onHostMessage(host, message),
-        ended: (host, end) => this.onHostEnded(host, end),
+        message: (host, message) => this.hosts.message(host, message),
+        ended: (host, end) => this.hosts.ended(host, end),
       },
     });
     return this.pool;
@@ -232,14 +186,10 @@ export class SystemImpl extends EventEmitter implements System {
       entry.site = host.site;
       host.load++;
       const args = [...(options.args ?? [])];
-      const rid = this.nextSpawn++;
-      const request: ToHost = { t: 'spawn', rid, id: entry.id, name: entry.name, parent, loc: locator as never, args, snapshot: options.snapshot };
+      const request: SpawnRequest = { t: 'spawn', rid: 0, id: entry.id, name: entry.name, parent, loc: locator as never, args, snapshot: options.snapshot };
       if (checkCloneable(args, 'spawn args')) request.h = 1;
       checkCloneable(options.snapshot, 'snapshot');
-      await new Promise<void>((resolve, reject) => {
-        this.pendingSpawns.set(rid, { site: host.site, resolve, reject });
-        host.post(request);
-      }).catch((error) => {
+      await this.hosts.spawn(host, request).catch((error: unknown) => {
         host.load--;
         if (host.mode === 'exclusive') host.post({ t: 'close' });
         throw error;
@@ -336,24 +286,7 @@ export class SystemImpl extends EventEmitter implements System {
     const host = entry && entry.site !== 0 ? this.pool?.host(entry.site) : undefined;
     if (!host || !host.alive) return this.deadLetter(envelope);
     host.deliver(envelope, transfer);
-    if (from && from !== host && from.alive) this.shortcut(from, host, id);
-  }
-
-  private readonly pairs = new Set<string>();
-
-  /** Links two hosts directly and tells `from` where `id` lives, so later sends skip main. */
-  private shortcut(from: Host, to: Host, id: string): void {
-    const key = from.site < to.site ? `${from.site}:${to.site}` : `${to.site}:${from.site}`;
-    if (!this.pairs.has(key)) {
-      this.pairs.add(key);
-      const { port1, port2 } = new MessageChannel();
-      from.post({ t: 'peer', site: to.site, port: port1 }, [port1]);
-      to.post({ t: 'peer', site: from.site, port: port2 }, [port2]);
-    }
-    if (from.told.has(id)) return;
-    if (from.told.size > 100_000) from.told.clear();
-    from.told.add(id);
-    from.postOrdered({ t: 'where', id, site: to.site });
+    if (from && from !== host && from.alive) this.hosts.shortcut(from, host, id);
   }
 
   routeReply(reply: ReplyEnvelope): void {
@@ -523,124 +456,39 @@ export class SystemImpl extends EventEmitter implements System {
    * task's error, or BrokenWorkerError if the host dies first (Pool).
    */
   runTask(host: Host, locator: unknown, args: unknown[]): Promise<unknown> {
-    const rid = this.nextSpawn++;
-    const message: ToHost = { t: 'task', rid, loc: locator as never, args };
-    try {
-      if (checkCloneable(args, 'task arguments')) message.h = 1;
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return new Promise((resolve, reject) => {
-      this.pendingTasks.set(rid, { site: host.site, resolve, reject });
-      host.post(message);
-    });
+    return this.hosts.runTask(host, locator, args);
+  }
+
+  /** Ids of the actors and Processes living on `site`. */
+  idsOnSite(site: number): Set<string> {
+    const ids = new Set<string>();
+    for (const entry of this.entries.values()) if (entry.site === site) ids.add(entry.id);
+    return ids;
+  }
+
+  isProcess(id: string): boolean {
+    return this.entries.get(id)?.process === true;
+  }
+
+  /** Runs a kernel op on behalf of a thread (site). */
+  async runOp(name: string, args: unknown[], site: number): Promise<unknown> {
+    const op = this.ops.get(name);
+    if (!op) throw new RuntimeError(`unknown kernel operation ${name}`);
+    return op(args, { site });
+  }
+
+  get hostList(): Iterable<Host> {
+    return this.pool?.hosts ?? [];
+  }
+
+  hostAt(site: number): Host | undefined {
+    return this.pool?.host(site);
   }
 
   /** The host an actor lives on (testing kit and facade). */
   hostOf(id: string): Host | undefined {
     const entry = this.entries.get(id);
     return entry && entry.site !== 0 ? this.pool?.host(entry.site) : undefined;
-  }
-
-  // ---- host traffic -----------------------------------------------------------------------------------
-
-  private onHostMessage(host: Host, message: FromHost): void {
-    switch (message.t) {
-      case 'd':
-        for (const envelope of decodeBatch(message.b)) this.route(envelope, undefined, host);
-        return;
-      case 'r':
-        for (const reply of message.b) this.routeReply(reply);
-        return;
-      case 'fence': {
-        const target = this.pool?.host(message.to);
-        target?.postOrdered({ t: 'fence', from: host.site, seq: message.seq });
-        return;
-      }
-      case 'dead':
-        for (const envelope of message.b) this.deadLetter(envelope);
-        return;
-      case 'spawned': {
-        const pending = this.pendingSpawns.get(message.rid);
-        if (!pending) return;
-        this.pendingSpawns.delete(message.rid);
-        if (message.ok) pending.resolve();
-        else pending.reject(reviveError(message.v));
-        return;
-      }
-      case 'exited':
-        return this.actorExited(message.id, reviveReason(message.reason));
-      case 'call':
-        return void this.hostCall(host, message.rid, message.op, message.h ? reviveHandles(message.args, this.runtime) : message.args);
-      case 'exitcode':
-        this.emit('processExit', message.id, message.code, host, message.hard);
-        return;
-      case 'log':
-        if (this.listenerCount('workerLog') > 0) this.emit('workerLog', message.b, host);
-        else this.writeWorkerLines(message.b);
-        return;
-      case 'taskDone': {
-        const pending = this.pendingTasks.get(message.rid);
-        if (!pending) return;
-        this.pendingTasks.delete(message.rid);
-        if (message.ok) pending.resolve(message.h ? reviveHandles(message.v, this.runtime) : message.v);
-        else pending.reject(reviveError(message.v));
-        return;
-      }
-    }
-  }
-
-  /** Without a log sink, workers' pino JSON lines still reach this system's log stream. */
-  private writeWorkerLines(batch: unknown[]): void {
-    const stream = (this.log as unknown as Record<symbol, { write(line: string): void } | undefined>)[pino.symbols.streamSym];
-    for (const item of batch) if (typeof item === 'string') stream?.write(item);
-  }
-
-  private async hostCall(host: Host, rid: number, op: string, args: unknown[]): Promise<void> {
-    let reply: ToHost;
-    try {
-      const fn = this.ops.get(op);
-      if (!fn) throw new RuntimeError(`unknown kernel operation ${op}`);
-      const value = await fn(args, { site: host.site });
-      reply = { t: 'res', rid, ok: true, v: value };
-      if (checkCloneable(value, `${op} result`)) reply.h = 1;
-    } catch (error) {
-      reply = { t: 'res', rid, ok: false, v: serializeError(error) };
-    }
-    if (rid !== 0) host.post(reply);
-  }
-
-  /** A host ended: every actor on it exits `killed`; asks to them reject everywhere. */
-  private onHostEnded(host: Host, end: HostEnd): void {
-    for (const [rid, pending] of this.pendingSpawns) {
-      if (pending.site !== host.site) continue;
-      this.pendingSpawns.delete(rid);
-      pending.reject(new NoProcError(`the worker died while the actor was starting (${end.kind === 'died' ? end.cause : 'closed'})`));
-    }
-    for (const [rid, pending] of this.pendingTasks) {
-      if (pending.site !== host.site) continue;
-      this.pendingTasks.delete(rid);
-      pending.reject(new BrokenWorkerError(`the worker running this task died (${end.kind === 'died' ? end.cause : 'closed'}); the pool replaces it`));
-    }
-    const dead = new Set<string>();
-    for (const entry of this.entries.values()) if (entry.site === host.site) dead.add(entry.id);
-    for (const envelope of host.takeUnsent()) noProcReply(this.runtime, envelope);
-    const onlyProcess = dead.size === 1 && this.entries.get([...dead][0]!)?.process === true;
-    if (end.kind === 'died' && dead.size > 0 && !onlyProcess && !host.closing) {
-      this.log.warn({ host: host.site, cause: end.cause, actors: dead.size }, 'host worker died; its actors exit killed');
-    }
-    for (const key of this.pairs) if (key.split(':').includes(String(host.site))) this.pairs.delete(key);
-    this.emit('hostEnded', host, end);
-    for (const id of dead) {
-      const entry = this.entries.get(id);
-      if (entry?.process) continue; // the Process facade reports its own exit code
-      this.actorExited(id, { kind: 'killed', detail: end.kind === 'died' ? end.cause : 'host closed' });
-    }
-    if (dead.size > 0) {
-      const ids = [...dead];
-      this.runtime.targetsDown(dead);
-      for (const other of this.pool?.hosts ?? []) if (other.alive) other.post({ t: 'down', ids });
-    }
   }
 
   // ---- shutdown -------------------------------------------------------------------------------------
@@ -661,8 +509,7 @@ export class SystemImpl extends EventEmitter implements System {
     }
     for (const entry of [...this.entries.values()].reverse()) this.terminate(entry.id, { kind: 'killed', detail: 'system shutdown' });
     this.runtime.rejectAllPending(new NoProcError(`system ${this.name} shut down before the reply`));
-    for (const pending of this.pendingSpawns.values()) pending.reject(new RuntimeError(`system ${this.name} shut down during spawn`));
-    this.pendingSpawns.clear();
+    this.hosts.rejectAll(new RuntimeError(`system ${this.name} shut down during a spawn or task`));
     if (this.pool) await this.pool.destroy();
     this.entries.clear();
     this.names.clear();
@@ -690,27 +537,6 @@ function checkSpawnOptions(options: SpawnOptions): Placement {
     throw new ValueError(`spawn { name } must be a non-empty string (got ${describe(options.name)})`);
   }
   return placement;
-}
-
-/**
- * The last RECENT_EXITS..2×RECENT_EXITS values by key, in two generations: when the current one
- * is full it becomes the old one (no per-entry eviction cost).
- */
-class Recent<V> {
-  private current = new Map<string, V>();
-  private old = new Map<string, V>();
-
-  set(key: string, value: V): void {
-    if (this.current.size >= RECENT_EXITS) {
-      this.old = this.current;
-      this.current = new Map();
-    }
-    this.current.set(key, value);
-  }
-
-  get(key: string): V | undefined {
-    return this.current.get(key) ?? this.old.get(key);
-  }
 }
 
 // Errors inside system messages cross threads serialised; revive them as the same class.

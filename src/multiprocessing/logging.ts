@@ -19,7 +19,7 @@ import {
   type LogRecord,
 } from '../../actors/log-sink.js';
 import { mainSystem } from '../default-system.js';
-import { NameTakenError, ValueError } from '../errors.js';
+import { ValueError } from '../errors.js';
 import { currentHost, type HostRuntime } from '../hosts/host-worker.js';
 import type { SystemImpl } from '../system.js';
 import { setLogSinkStarter } from './process.js';

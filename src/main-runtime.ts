@@ -1,0 +1,53 @@
+/**
+ * The main thread's Runtime: its local cells are the actors placed in main (supervisors, built-in
+ * actors, user actors with placement 'main'); everything else it hands to its System.
+ */
+import type { Logger } from 'pino';
+import type { Cell, Envelope } from './cell.js';
+import { Runtime, type ReplyEnvelope } from './runtime.js';
+import type { SystemImpl } from './system.js';
+import type { ActorDefinition, ActorRef, ExitReason, SpawnOptions, System } from './types.js';
+
+export class MainRuntime extends Runtime {
+  readonly site = 0;
+  constructor(private readonly owner: SystemImpl) {
+    super();
+  }
+  get system(): System {
+    return this.owner;
+  }
+  get log(): Logger {
+    return this.owner.log;
+  }
+  protected forward(envelope: Envelope, transfer: readonly unknown[] | undefined): void {
+    this.owner.route(envelope, transfer);
+  }
+  protected forwardReply(reply: ReplyEnvelope): void {
+    this.owner.routeReply(reply);
+  }
+  deadLetter(envelope: Envelope): void {
+    this.owner.deadLetter(envelope);
+  }
+  cellExited(cell: Cell, reason: ExitReason): void {
+    this.cells.delete(cell.id);
+    this.owner.actorExited(cell.id, reason);
+  }
+  spawnChild(parentId: string | null, def: ActorDefinition, opts: SpawnOptions): Promise<ActorRef> {
+    return this.owner.spawnActor(def, opts, parentId);
+  }
+  link(a: string, b: string): void {
+    this.owner.link(a, b);
+  }
+  monitor(watcher: string, target: string): void {
+    this.owner.monitor(watcher, target);
+  }
+  stop(id: string, reason: ExitReason): Promise<void> {
+    return this.owner.stopActor(id, reason);
+  }
+  exited(id: string): Promise<ExitReason> {
+    return this.owner.exitOf(id);
+  }
+  persist(id: string, snapshot: unknown): void {
+    this.owner.persist(id, snapshot);
+  }
+}
