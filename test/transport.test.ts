@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { System } from 'troupe';
 import { systemOf } from '../src/system.js';
-import { Blaster, Recorder } from './fixtures/transport.js';
+import { Blaster, ByteCounter, Recorder } from './fixtures/transport.js';
 import { testSystem } from './helpers.js';
 
 let system: System;
@@ -23,4 +23,13 @@ describe('messages between workers', () => {
     expect(report).toMatchObject({ received: 20_000, outOfOrder: 0 });
     expect(await sender.ask({ type: 'askAll', to: receiver, count: 200 }, { timeout: 30_000 })).toMatchObject({ received: 20_000 });
   }, 40_000);
+
+  it('moves Transferables instead of copying them when sent with { transfer }', async () => {
+    system = await testSystem({ hosts: 1 });
+    const counter = await system.spawn(ByteCounter);
+    const buffer = new ArrayBuffer(1024);
+    counter.send({ type: 'bytes', buffer }, { transfer: [buffer] });
+    expect(buffer.byteLength).toBe(0);
+    expect(await counter.ask({ type: 'total' })).toBe(1024);
+  });
 });

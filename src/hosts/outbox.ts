@@ -24,7 +24,11 @@ export class Outbox {
 
   send(envelope: Envelope, transfer?: readonly unknown[]): void {
     this.envelopes.push(envelope);
-    if (transfer) this.transfer.push(...transfer);
+    // Transferables move at send time (the sender must not see them afterwards)
+    if (transfer && transfer.length > 0) {
+      this.transfer.push(...transfer);
+      return this.flush();
+    }
     if (this.envelopes.length >= FLUSH_AT) return this.flush();
     this.schedule();
   }
