@@ -26,6 +26,8 @@ export interface HostEvents {
 }
 
 const HEARTBEAT_SLOT = 0;
+/** set by the host while it loads a module: blocked, but not stuck */
+const LOADING_SLOT = 1;
 /** How long an exclusive host whose Process ended waits for the next one. */
 const LINGER_MS = 200;
 
@@ -371,7 +373,7 @@ export class HostPool {
       for (const host of this.shared) {
         if (!host.alive || host.threadId < 0) continue;
         const beat = Atomics.load(host.heartbeat, HEARTBEAT_SLOT);
-        if (beat !== host.lastBeat) {
+        if (beat !== host.lastBeat || Atomics.load(host.heartbeat, LOADING_SLOT) > 0) {
           host.lastBeat = beat;
           host.lastBeatAt = now;
         } else if (now - host.lastBeatAt > this.options.watchdog) {

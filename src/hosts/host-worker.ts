@@ -21,6 +21,8 @@ import type { FromHost, HostTask, ProcessInfo, RunRequest, SpawnRequest, ToHost 
 import { locate, serializeReason, reviveReason } from '../wire.js';
 
 const HOST_SLOT = Symbol.for('troupe.host');
+/** watch word 1: how many module loads are under way (the watchdog waits for them) */
+const LOADING_SLOT = 1;
 /** set by multiprocessing/logging.ts: posts the worker's pending log records now */
 const FLUSH_LOGS = Symbol.for('troupe.flushWorkerLogs');
 /** set by multiprocessing/queue.ts: posts the items a process put but has not sent yet */
@@ -294,12 +296,23 @@ export class HostRuntime extends Runtime {
 
   private readonly definitions = new Map<string, Promise<Definition>>();
 
+  /**
+   * Module loading blocks this thread (Node 20 waits for its loader-hooks thread), so the
+   * heartbeat stops: tell the watchdog the host is loading, not stuck.
+   */
+  private whileLoading<T>(load: () => Promise<T>): Promise<T> {
+    const beats = this.beats;
+    if (!beats) return load();
+    Atomics.add(beats, LOADING_SLOT, 1);
+    return load().finally(() => Atomics.sub(beats, LOADING_SLOT, 1));
+  }
+
   private async spawnLocal(request: SpawnRequest): Promise<void> {
     try {
       const key = request.loc.by === 'export' ? `${request.loc.module}#${request.loc.exportName}` : request.loc.source;
       let loading = this.definitions.get(key);
       if (!loading) {
-        this.definitions.set(key, (loading = definitionFrom(request.loc)));
+        this.definitions.set(key, (loading = this.whileLoading(() => definitionFrom(request.loc))));
         loading.catch(() => this.definitions.delete(key));
       }
       const def = await loading;
