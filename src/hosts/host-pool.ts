@@ -314,6 +314,8 @@ export class HostPool {
       port1.on('message', (message: FromHost) => {
         if (message.t === 'ready') {
           host.threadId = message.threadId;
+          // the watchdog counts from now: booting a worker is not being stuck
+          host.lastBeatAt = Date.now();
           const worker = detached ? undefined : this.pool.threads.find((thread) => thread.threadId === message.threadId);
           rawWorker = worker?.on('exit', onExit) as typeof rawWorker;
           settled = true;
