@@ -81,6 +81,13 @@ export class ProcessTable {
     return pid;
   }
 
+  /** Takes a pid chosen in a worker (its own range), or allocates one if that is taken. */
+  adoptPid(pid: unknown): number {
+    if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0 || this.usedPids.has(pid)) return this.allocatePid();
+    this.usedPids.add(pid);
+    return pid;
+  }
+
   /** Registers and launches a process; resolves its id and a promise of its exit code. */
   launch(request: LaunchRequest, pid = this.allocatePid()): { id: string; pid: number; exitcode: Promise<number> } {
     let resolve!: (code: number) => void;

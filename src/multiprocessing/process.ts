@@ -34,6 +34,8 @@ interface ThreadState {
   children: Set<Process>;
 }
 const STATE = Symbol.for('troupe.processState');
+/** pids of processes started inside a worker: site × this + n (main's own count from 1) */
+const WORKER_PID_RANGE = 1_000_000;
 function threadState(): ThreadState {
   const slots = globalThis as Record<symbol, ThreadState | undefined>;
   return (slots[STATE] ??= { counter: 0, children: new Set() });
@@ -64,6 +66,8 @@ export class Process {
   private processPid: number | null = null;
   private code: number | null = null;
   private exit: Promise<number> | undefined;
+  /** resolves the process's id once it is launched (undefined if it could not be) */
+  private launched: Promise<string | undefined> | undefined;
   /** the mailbox Queue handle (see queue.ts) */
   mailbox: unknown;
 
@@ -101,22 +105,25 @@ export class Process {
     const args = this.target ? [...this.args, ...(this.kwargs ? [this.kwargs] : [])] : [subclassState(this)];
     this.state = 'started';
     threadState().children.add(this);
-    const request = { name: this.name, daemon: this.daemon };
     if (host) {
+      // The pid is known at once, as in Python: a range of its own per worker, which main adopts.
+      this.processPid = host.site * WORKER_PID_RANGE + (threadState().counter % WORKER_PID_RANGE);
+      const request = { name: this.name, daemon: this.daemon, pid: this.processPid };
       const started = locateTarget(target, 'Process target').then((locator) =>
-        kernelCall('process.start', [locator, args, request]) as Promise<{ id: string; pid: number; mailbox: unknown }>,
+        kernelCall('process.start', [locator, args, request]) as Promise<{ id: string; mailbox: unknown }>,
+      );
+      this.launched = started.then(
+        ({ id }) => id,
+        () => undefined,
       );
       this.exit = started.then(
-        ({ id, pid, mailbox }) => {
+        ({ id, mailbox }) => {
           this.id = id;
-          this.processPid = pid;
           this.mailbox = mailbox;
           return kernelCall('process.wait', [id]) as Promise<number>;
         },
         (error) => reportStartFailure(this.name, error),
       );
-      // pid is known only once main answered; keep it non-null from start() on, like Python
-      this.processPid = -1;
     } else {
       const system = mainSystem();
       ensureProcessOps(system);
@@ -124,17 +131,23 @@ export class Process {
       const pid = table.allocatePid();
       this.processPid = pid;
       this.mailbox = mailboxFactory?.();
-      this.exit = locateTarget(target, 'Process target').then(
+      let exitcode: Promise<number> = Promise.resolve(1);
+      this.launched = locateTarget(target, 'Process target').then(
         (locator) => {
           const launched = table.launch(
             { locator, args, name: this.name, daemon: this.daemon, parentId: null, parent: { name: 'MainProcess', pid: process.pid, id: null }, mailbox: this.mailbox },
             pid,
           );
           this.id = launched.id;
-          return launched.exitcode;
+          exitcode = launched.exitcode;
+          return launched.id;
         },
-        (error) => reportStartFailure(this.name, error),
+        (error) => {
+          reportStartFailure(this.name, error);
+          return undefined;
+        },
       );
+      this.exit = this.launched.then(() => exitcode);
     }
     this.exit = this.exit.then((code) => {
       this.code = code;
@@ -217,14 +230,10 @@ export class Process {
       else processTable(mainSystem()).signal(id, code);
     };
     if (this.id !== undefined) return send(this.id);
-    // still launching: signal as soon as it has an id
-    void this.exit?.then(() => {});
-    const wait = setInterval(() => {
-      if (this.id !== undefined || this.code !== null) {
-        clearInterval(wait);
-        if (this.code === null && this.id !== undefined) send(this.id);
-      }
-    }, 1);
+    // still launching: signal once main knows it
+    void this.launched?.then((id) => {
+      if (id !== undefined && this.code === null) send(id);
+    });
   }
 
   /** Sends a message to the process's mailbox. */
@@ -332,9 +341,12 @@ function installOps(system: SystemImpl): void {
     const parentId = system.processOnSite(from.site) ?? null;
     const parentInfo = parentId ? { name: system.labelOf(parentId) ?? 'Process', pid: 0, id: parentId } : null;
     const mailbox = mailboxFactory?.();
-    const launched = table.launch({ locator: locator as Locator, args: args as unknown[], name: request.name, daemon: request.daemon, parentId, parent: parentInfo, mailbox });
+    const launched = table.launch(
+      { locator: locator as Locator, args: args as unknown[], name: request.name, daemon: request.daemon, parentId, parent: parentInfo, mailbox },
+      table.adoptPid(request.pid),
+    );
     if (mailbox !== undefined) void launched.exitcode.then(() => mailboxRelease?.(mailbox)).catch(() => {});
-    return { id: launched.id, pid: launched.pid, mailbox };
+    return { id: launched.id, mailbox };
   });
   system.defineOp('process.wait', ([id]) => table.exitcodeOf(id as string) ?? table.lastExitcode(id as string));
   system.defineOp('process.signal', ([id, code]) => table.signal(id as string, code as -15 | -9));
