@@ -10,7 +10,7 @@ import { BufferTooShort, OSError, ValueError } from '../errors.js';
 import { checkCloneable, registerHandle } from '../handles.js';
 import { callerId, currentRuntime } from '../kernel-call.js';
 import { trackAsyncIdentity, type Runtime } from '../runtime.js';
-import { Inbox, NONE, Feeder, checkTimeout, startServer, WAITABLE } from './queue.js';
+import { Inbox, NONE, Feeder, checkTimeout, startServer, WAITABLE } from './queue-client.js';
 
 const LOCAL = Symbol('troupe.connection.local');
 

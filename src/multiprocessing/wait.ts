@@ -4,7 +4,7 @@
  * poll at its server, or a settled Promise); polls still parked when wait() returns are cancelled.
  */
 import { ValueError } from '../errors.js';
-import { checkTimeout, WAITABLE, type Waitable } from './queue.js';
+import { checkTimeout, WAITABLE, type Waitable } from './queue-client.js';
 
 function isWaitable(value: unknown): value is Waitable {
   return typeof value === 'object' && value !== null && typeof (value as Waitable)[WAITABLE] === 'function';
