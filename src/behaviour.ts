@@ -1,10 +1,9 @@
 /**
- * One interface over the two kinds of actor logic: handler maps and xstate v5 machines. The cell
- * only ever calls init / receive / stop / snapshot; xstate errors are always observed here, so a
- * failing machine fails its actor, never its host.
+ * One interface over the two kinds of actor logic: handler maps (here) and xstate v5 machines
+ * (machine.ts). The cell only ever calls init / receive / stop / snapshot / discard.
  */
-import { createActor, type AnyActor, type AnyStateMachine } from 'xstate';
 import type { Definition } from './define.js';
+import { machineBehaviour } from './machine.js';
 import type { ActorContext, ExitReason } from './types.js';
 
 export interface Behaviour {
@@ -48,45 +47,5 @@ function handlerBehaviour(def: Definition): Behaviour {
     stop: (state, reason, ctx) => spec.onStop?.(state, reason, ctx),
     snapshot: (state) => state,
     discard: () => {},
-  };
-}
-
-/** An xstate actor inside a troupe cell: its state is the running xstate actor. */
-function machineBehaviour(machine: AnyStateMachine): Behaviour {
-  const fail = (actor: AnyActor): void => {
-    const snapshot = actor.getSnapshot();
-    if (snapshot.status === 'error') throw snapshot.error;
-  };
-  return {
-    trapExit: false,
-    init: (ctx, args, snapshot) => {
-      const actor = createActor(machine, {
-        input: args[0],
-        ...(snapshot !== undefined ? { snapshot: structuredClone(snapshot) as never } : {}),
-      });
-      // An observer with `error` keeps xstate from rethrowing globally; we rethrow in the cell.
-      actor.subscribe({ error: () => {} });
-      Object.defineProperty(actor, 'troupeCtx', { value: ctx });
-      actor.start();
-      fail(actor);
-      return actor;
-    },
-    handles: (msg) => messageType(msg) !== undefined,
-    receive: (state, msg, ctx) => {
-      const actor = state as AnyActor;
-      actor.send({ ...(msg as object), ctx } as never);
-      fail(actor);
-      if (actor.getSnapshot().status === 'done') ctx.stop({ kind: 'normal', detail: actor.getSnapshot().output });
-      return actor;
-    },
-    stop: (state) => (state as AnyActor | undefined)?.stop(),
-    snapshot: (state) => (state as AnyActor).getPersistedSnapshot(),
-    discard: (state) => {
-      try {
-        (state as AnyActor | undefined)?.stop();
-      } catch {
-        // a killed machine is discarded whatever its stop() does
-      }
-    },
   };
 }

@@ -6,25 +6,12 @@
  */
 import type { Logger } from 'pino';
 import type { Behaviour } from './behaviour.js';
-import { NoProcError, SystemExit } from './errors.js';
+import type { Envelope } from './envelope.js';
+import { exitRequested, NoProcError } from './errors.js';
 import type { Runtime } from './runtime.js';
 import type { ActorContext, ActorDefinition, ActorRef, ExitReason, SpawnOptions, System } from './types.js';
 
-/** A message in a mailbox: the payload, who sent it, and where an answer goes if it is an ask. */
-export interface Envelope {
-  /** target actor id */
-  to: string;
-  /** the message */
-  m: unknown;
-  /** ask: the site and request id the reply goes to */
-  a?: { s: number; r: number };
-  /** the sender's actor id, when known */
-  f?: string;
-  /** the message carries handles to revive */
-  h?: 1;
-  /** the message is not plain JSON data (its batch goes by structured clone) */
-  x?: 1;
-}
+export type { Envelope };
 
 const enum Phase {
   Starting,
@@ -165,11 +152,11 @@ export class Cell implements ActorContext {
         this.injected = undefined;
         throw error;
       }
-      if (!this.behaviour.handles(envelope.m)) {
+      if (!this.behaviour.handles(envelope.msg)) {
         this.unhandled(envelope);
         return this.afterTurn();
       }
-      next = this.runtime.withActor(this, () => this.behaviour.receive(this.state, envelope.m, this));
+      next = this.runtime.withActor(this, () => this.behaviour.receive(this.state, envelope.msg, this));
     } catch (error) {
       this.crash(error);
       return false;
@@ -204,18 +191,15 @@ export class Cell implements ActorContext {
   }
 
   private unhandled(envelope: Envelope): void {
-    const type = typeof envelope.m === 'object' && envelope.m !== null ? (envelope.m as { type?: unknown }).type : undefined;
+    const type = typeof envelope.msg === 'object' && envelope.msg !== null ? (envelope.msg as { type?: unknown }).type : undefined;
     if (type === 'EXIT' || type === 'DOWN') return;
     this.log.warn({ actor: this.label, type }, 'unhandled message (no handler for its type)');
-    if (envelope.a) this.runtime.reply(envelope.a, false, new NoProcError(`${this.label} has no handler for message type ${String(type)}`));
+    if (envelope.ask) this.runtime.reply(envelope.ask, false, new NoProcError(`${this.label} has no handler for message type ${String(type)}`));
   }
 
   private crash(error: unknown): void {
-    if (error instanceof SystemExit) {
-      const code = exitCodeOf(error.code);
-      return void this.finish(code === 0 ? { kind: 'normal' } : { kind: 'error', error, detail: { exitcode: code } }, true);
-    }
-    this.finish({ kind: 'error', error }, true);
+    // an error that asks for a particular exit (the facade's exit() in a shared host) gets it
+    this.finish(exitRequested(error) ?? { kind: 'error', error }, true);
   }
 
   /**
@@ -256,13 +240,13 @@ export class Cell implements ActorContext {
   }
 
   private rejectPending(): void {
-    if (this.current?.a && !this.replied) {
-      this.runtime.reply(this.current.a, false, new NoProcError(`${this.label} exited before it replied`));
+    if (this.current?.ask && !this.replied) {
+      this.runtime.reply(this.current.ask, false, new NoProcError(`${this.label} exited before it replied`));
     }
     this.current = undefined;
     for (let i = this.head; i < this.mailbox.length; i++) {
       const envelope = this.mailbox[i]!;
-      if (envelope.a) this.runtime.reply(envelope.a, false, new NoProcError(`${this.label} exited before it handled the ask`));
+      if (envelope.ask) this.runtime.reply(envelope.ask, false, new NoProcError(`${this.label} exited before it handled the ask`));
     }
     this.mailbox = [];
     this.head = 0;
@@ -304,12 +288,12 @@ export class Cell implements ActorContext {
 
   /** The ref of whoever sent the message being handled (null when sent from outside any actor). */
   get sender(): ActorRef | null {
-    const from = this.current?.f;
+    const from = this.current?.from;
     return from === undefined ? null : this.runtime.ref(from, undefined);
   }
 
   reply(value: unknown): void {
-    const ask = this.current?.a;
+    const ask = this.current?.ask;
     if (!ask || this.replied) return;
     this.replied = true;
     this.runtime.reply(ask, true, value);
@@ -320,7 +304,7 @@ export class Cell implements ActorContext {
    * `{noreply, State}` + `gen_server:reply/2`). Returns undefined if the message was not an ask.
    */
   deferReply(): ((ok: boolean, value: unknown) => void) | undefined {
-    const ask = this.current?.a;
+    const ask = this.current?.ask;
     if (!ask || this.replied) return undefined;
     this.replied = true;
     let done = false;
@@ -359,12 +343,4 @@ export class Cell implements ActorContext {
 
 export function isPromise(value: unknown): value is Promise<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as Promise<unknown>).then === 'function';
-}
-
-/** sys.exit's rule: integers and booleans are the code, null/undefined is 0, anything else is 1. */
-export function exitCodeOf(code: unknown): number {
-  if (code === null || code === undefined) return 0;
-  if (typeof code === 'boolean') return code ? 1 : 0;
-  if (typeof code === 'number' && Number.isInteger(code)) return code;
-  return 1;
 }

@@ -1,9 +1,11 @@
 /**
  * The lazily created system the multiprocessing facade uses. In a worker it is the host's view of
- * the system that owns the worker (kept behind a globalThis slot, shared by every troupe copy).
+ * the system that owns the worker; the main-thread system is kept behind a globalThis slot, shared
+ * by every troupe copy.
  */
-import { currentHost } from './hosts/host-worker.js';
-import { SystemImpl } from './system.js';
+import { RuntimeError } from './errors.js';
+import { currentHost } from './hosts/current.js';
+import { SystemImpl } from './system/system.js';
 import type { System } from './types.js';
 
 const SLOT = Symbol.for('troupe.defaultSystem');
@@ -18,6 +20,7 @@ export function defaultSystem(): System {
 
 /** The main thread's default system, recreated if the previous one was shut down. */
 export function mainSystem(): SystemImpl {
+  if (currentHost()) throw new RuntimeError('internal: the main-thread system was asked for inside a worker; use the host runtime');
   const slots = globalThis as Slots;
   let system = slots[SLOT];
   if (!system || system.closed) {
@@ -25,4 +28,10 @@ export function mainSystem(): SystemImpl {
     slots[SLOT] = system;
   }
   return system;
+}
+
+/** The default system if it was created and is still running (the testing setup shuts it down). */
+export function existingDefaultSystem(): SystemImpl | undefined {
+  const system = (globalThis as Slots)[SLOT];
+  return system && !system.closed ? system : undefined;
 }

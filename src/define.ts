@@ -7,7 +7,7 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
 import { RuntimeError, ValueError } from './errors.js';
-import type { ActorDefinition, ActorSpec } from './types.js';
+import type { ActorDefinition, ActorSpec, Message } from './types.js';
 
 const DEFINITION = Symbol.for('troupe.definition');
 const TASK = Symbol.for('troupe.task');
@@ -47,6 +47,25 @@ export function callerModule(depth: number): string | undefined {
   return location.startsWith('file://') ? location : pathToFileURL(location).href;
 }
 
+/** The URL of the module of the innermost stack frame running function `fn` (e.g. `new Upper`). */
+export function moduleOfFrame(fn: string): string | undefined {
+  const holder: { stack?: string } = {};
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 64;
+  Error.captureStackTrace(holder);
+  Error.stackTraceLimit = limit;
+  const prefix = `at ${fn} (`;
+  for (const line of (holder.stack ?? '').split('\n').slice(1)) {
+    const frame = line.trim();
+    if (!frame.startsWith(prefix)) continue;
+    const match = /\(?((?:file:\/\/|\/|[A-Za-z]:\\)[^():]*?)(?::\d+){1,2}\)?\s*$/.exec(frame);
+    if (!match) return undefined;
+    const location = match[1]!.replace(/\?.*$/, '');
+    return location.startsWith('file://') ? location : pathToFileURL(location).href;
+  }
+  return undefined;
+}
+
 export function isDefinition(value: unknown): value is Definition {
   return typeof value === 'object' && value !== null && (value as Definition)[DEFINITION] === true;
 }
@@ -63,6 +82,11 @@ function isMachine(value: unknown): value is AnyStateMachine {
  * @example export const Counter = defineActor({ init: (_ctx, n: number) => n, receive: { inc: (n) => n + 1 } });
  */
 export function defineActor<S, A extends unknown[] = any[]>(spec: ActorSpec<S, A>): ActorDefinition<S>;
+/**
+ * Typed protocol: `defineActor<State, Msg>({...})` where `Msg` is a union of `{ type: '...' }`
+ * messages; each `receive` handler gets the message of its key.
+ */
+export function defineActor<S, M extends Message>(spec: ActorSpec<S, any[], M>): ActorDefinition<S, M>;
 export function defineActor(machine: AnyStateMachine): ActorDefinition;
 export function defineActor(specOrMachine: ActorSpec<any, any[]> | AnyStateMachine): ActorDefinition {
   if (isMachine(specOrMachine)) return machineDefinition(specOrMachine, undefined, callerModule(2));
@@ -73,7 +97,7 @@ export function defineActor(specOrMachine: ActorSpec<any, any[]> | AnyStateMachi
   if (typeof spec.receive !== 'object' || spec.receive === null) {
     throw new ValueError(`defineActor: "receive" must be an object mapping message types to handlers (got ${typeof spec.receive})`);
   }
-  for (const [type, handler] of Object.entries(spec.receive)) {
+  for (const [type, handler] of Object.entries(spec.receive as Record<string, unknown>)) {
     if (typeof handler !== 'function') throw new ValueError(`defineActor: handler for message type "${type}" must be a function`);
   }
   if (spec.init !== undefined && typeof spec.init !== 'function') throw new ValueError('defineActor: "init" must be a function (ctx, ...args) => state');
@@ -202,4 +226,36 @@ function displayModule(module: string): string {
   } catch {
     return module;
   }
+}
+
+/** Where a worker finds `def`: its export in its module (the definition itself or its machine). */
+export async function locate(def: ActorDefinition): Promise<Locator> {
+  const definition = asDefinition(def);
+  try {
+    return await findExport(definition, definition.module, `actor definition "${definition.name}"`);
+  } catch (error) {
+    if (definition.kind === 'machine' && definition.machine) {
+      try {
+        return await findExport(definition.machine, definition.module, `machine "${definition.name}"`);
+      } catch {
+        // report the definition's own error below
+      }
+    }
+    throw error;
+  }
+}
+
+export function asDefinition(def: unknown): Definition {
+  if (!isDefinition(def)) {
+    throw new ValueError('expected an actor definition made with defineActor() or fromMachine(); got ' + describe(def));
+  }
+  return def;
+}
+
+/** A short description of a value for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  if (typeof value === 'object') return value.constructor?.name ?? 'object';
+  return typeof value;
 }

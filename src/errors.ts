@@ -3,7 +3,7 @@
  * errors across threads: `serializeError` keeps name, message, code, own properties, cause and the
  * remote stack; `reviveError` re-creates the same class on the other side.
  */
-import type { ActorRef } from './types.js';
+import type { ActorRef, ExitReason } from './types.js';
 
 /** Base of every troupe error: `name` is always the concrete class name. */
 export class TroupeError extends Error {
@@ -46,6 +46,10 @@ export class AbandonedLockError extends TroupeError {}
 export class AskTimeoutError extends TroupeError {}
 export class NameTakenError extends TroupeError {}
 export class NoProcError extends TroupeError {}
+/** §4.8: attaching a SharedMemory name that does not exist (Python's FileNotFoundError, an OSError) */
+export class FileNotFoundError extends OSError {}
+/** §4.8: creating a SharedMemory name that is taken (Python's FileExistsError, an OSError) */
+export class FileExistsError extends OSError {}
 
 export type SupervisorErrorCode =
   | 'supervisor_data'
@@ -56,10 +60,11 @@ export type SupervisorErrorCode =
   | 'not_found'
   | 'running'
   | 'restarting'
-  | 'simple_one_for_one';
+  | 'simple_one_for_one'
+  | 'bad_combination';
 const SUPERVISOR_CODES = new Set<string>([
   'supervisor_data', 'bad_start_spec', 'failed_to_start_child', 'already_present', 'already_started',
-  'not_found', 'running', 'restarting', 'simple_one_for_one',
+  'not_found', 'running', 'restarting', 'simple_one_for_one', 'bad_combination',
 ]);
 
 type SupervisorErrorOptions = ErrorOptions & { pid?: ActorRef; code?: SupervisorErrorCode };
@@ -79,21 +84,31 @@ export class SupervisorError extends TroupeError {
   }
 }
 
-/** Python's SystemExit: thrown by `exit(code)` so that finally blocks run, like sys.exit. */
-export class SystemExit extends TroupeError {
-  readonly code: unknown;
-  constructor(code: unknown) {
-    super(`exit(${String(code)})`);
-    this.code = code;
-  }
+/**
+ * An error thrown by a handler that asks for a particular exit instead of an `error` exit (the
+ * facade's `exit()` inside a shared host): it carries the reason under this key.
+ */
+export const EXIT_REASON = Symbol.for('troupe.exitReason');
+
+/** The exit an error asks for, if it is such a request. */
+export function exitRequested(error: unknown): ExitReason | undefined {
+  return typeof error === 'object' && error !== null ? (error as { [EXIT_REASON]?: ExitReason })[EXIT_REASON] : undefined;
 }
 
-const classes: Record<string, new (...args: any[]) => Error> = {
+// Classes errors are re-created as on arrival (shared by every troupe copy in the thread).
+const CLASSES = Symbol.for('troupe.errorClasses');
+const classes: Record<string, new (...args: any[]) => Error> = ((globalThis as unknown as Record<symbol, Record<string, new (...args: any[]) => Error>>)[CLASSES] ??= {});
+Object.assign(classes, {
   ValueError, RuntimeError, OSError, EOFError, Empty, Full, ShutDown, TimeoutError, BrokenBarrierError,
   BufferTooShort, SerializationError, ClosureError, MaybeEncodingError, BrokenWorkerError,
-  AbandonedLockError, AskTimeoutError, NameTakenError, NoProcError, SupervisorError, SystemExit,
+  AbandonedLockError, AskTimeoutError, NameTakenError, NoProcError, SupervisorError, FileNotFoundError, FileExistsError,
   Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
-};
+});
+
+/** Lets errors of `cls` cross threads as the same class (by name). */
+export function registerErrorClass(cls: new (...args: any[]) => Error): void {
+  classes[cls.name] ??= cls;
+}
 
 /** The structured-clone shape of an error in flight between threads. */
 export interface SerializedError {

@@ -4,12 +4,19 @@
  * sender checks that a message can be cloned (functions, symbols → SerializationError, nothing
  * half-sent) and the receiver swaps each marked object for a live handle from its reviver.
  */
-import { SerializationError } from './errors.js';
+import { trackAsyncIdentity } from './caller.js';
+import { reviveError, SerializationError } from './errors.js';
 import type { Runtime } from './runtime.js';
 
-type Reviver = (data: any, runtime: Runtime) => object;
-/** set by runtime.ts: turns on async caller tracking once facade handles are in a thread */
-const TRACK = Symbol.for('troupe.trackAsyncIdentity');
+/** Rebuilds a handle on the receiving thread; `holder` is the actor or Process it is delivered to. */
+type Reviver = (data: any, runtime: Runtime, holder: string) => object;
+
+/**
+ * A handle whose copies are tracked (a pipe end: every holder has its own copy) defines this: it
+ * is called when the handle leaves its thread, with the actor (or Process) it goes to, and returns
+ * the data to send in its place (a new copy, registered before the message carrying it is sent).
+ */
+export const TO_WIRE = Symbol.for('troupe.toWire');
 // Shared by every copy of troupe loaded in this thread (built dist and src under tsx/vitest).
 const SLOT = Symbol.for('troupe.revivers');
 const revivers: Map<string, Reviver> = ((globalThis as Record<symbol, Map<string, Reviver> | undefined>)[SLOT] ??= new Map());
@@ -79,7 +86,13 @@ export function classify(value: unknown, path = 'message', depth = 0): number {
   if (!isPlainContainer(value)) {
     flags |= NOT_JSON;
     const name = (value as object).constructor?.name ?? 'object';
-    if (hasPrivateState(value)) {
+    const owner = privateStateClass(value);
+    if (owner !== undefined) {
+      throw new SerializationError(
+        `${path} is a ${name} instance whose class ${owner === name ? '' : `(through ${owner}) `}declares #private members, which structured clone silently drops; send plain data (e.g. a toJSON() object) instead`,
+      );
+    }
+    if (hasUncloneableState(value)) {
       throw new SerializationError(`${path} is a ${name} instance that structured clone cannot copy; send plain data instead`);
     }
   }
@@ -87,7 +100,7 @@ export function classify(value: unknown, path = 'message', depth = 0): number {
   return flags;
 }
 
-function hasPrivateState(value: object): boolean {
+function hasUncloneableState(value: object): boolean {
   try {
     structuredClone(value);
     return false;
@@ -96,22 +109,96 @@ function hasPrivateState(value: object): boolean {
   }
 }
 
-/** Replaces every marked object inside a received value with a live handle (in place). */
-export function reviveHandles<T>(value: T, runtime: Runtime, depth = 0): T {
+const privateClasses = new WeakMap<Function, boolean>();
+
+/** Does this class's own source declare a `#private` field, method or accessor? */
+function declaresPrivate(ctor: Function): boolean {
+  let known = privateClasses.get(ctor);
+  if (known === undefined) {
+    const source = Function.prototype.toString.call(ctor);
+    known =
+      /^class\b/.test(source) &&
+      /(?:^|[^\w$#])#[A-Za-z_$][\w$]*/.test(
+        source
+          .replace(/\/\*[\s\S]*?\*\//g, ' ')
+          .replace(/\/\/[^\n]*/g, ' ')
+          .replace(/'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*"|`(?:\\.|[^`\\])*`/g, '""'),
+      );
+    privateClasses.set(ctor, known);
+  }
+  return known;
+}
+
+/** The name of the first class in `value`'s prototype chain that declares #private members. */
+function privateStateClass(value: object): string | undefined {
+  for (let proto = Object.getPrototypeOf(value); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    const ctor = (proto as { constructor?: unknown }).constructor;
+    if (typeof ctor === 'function' && declaresPrivate(ctor)) return ctor.name || 'anonymous class';
+  }
+  return undefined;
+}
+
+/**
+ * Replaces every marked object inside a received value with a live handle (in place). `holder`
+ * is who the value is delivered to (default: whoever runs now on this thread).
+ */
+export function reviveHandles<T>(value: T, runtime: Runtime, holder?: string, depth = 0): T {
   if (typeof value !== 'object' || value === null || depth > 64) return value;
   const kind = (value as { __troupe?: unknown }).__troupe;
   if (typeof kind === 'string') {
-    if (kind !== 'ref' && kind !== 'error') (globalThis as Record<symbol, (() => void) | undefined>)[TRACK]?.();
+    // a facade handle arrived: its users are known by caller from now on, across awaits too
+    if (kind !== 'ref' && kind !== 'error') trackAsyncIdentity();
     const reviver = revivers.get(kind);
-    return (reviver ? reviver(value, runtime) : value) as T;
+    return (reviver ? reviver(value, runtime, holder ?? runtime.currentSender() ?? `@${runtime.site}`) : value) as T;
   }
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return value;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = reviveHandles(value[i], runtime, depth + 1);
+    for (let i = 0; i < value.length; i++) value[i] = reviveHandles(value[i], runtime, holder, depth + 1);
   } else if (value instanceof Map) {
-    for (const [k, v] of value) value.set(k, reviveHandles(v, runtime, depth + 1));
+    for (const [k, v] of value) value.set(k, reviveHandles(v, runtime, holder, depth + 1));
   } else if (!(value instanceof Set) && !(value instanceof Date) && !(value instanceof Error)) {
-    for (const key in value) (value as any)[key] = reviveHandles((value as any)[key], runtime, depth + 1);
+    for (const key in value) (value as any)[key] = reviveHandles((value as any)[key], runtime, holder, depth + 1);
   }
   return value;
 }
+
+type ToWire = (destination: string) => object;
+
+/**
+ * The value to send in place of `value` when it leaves this thread for `destination`: handles
+ * with a wire form (see TO_WIRE) are replaced, in copies of the containers that hold them; the
+ * original value is not changed. Only called for values classify() found handles in.
+ */
+export function prepareHandles<T>(value: T, destination: string, depth = 0): T {
+  if (typeof value !== 'object' || value === null || depth > 64) return value;
+  const toWire = (value as { [TO_WIRE]?: ToWire })[TO_WIRE];
+  if (typeof toWire === 'function') return toWire.call(value, destination) as T;
+  if ((value as { __troupe?: unknown }).__troupe !== undefined || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const next = prepareHandles(value[i], destination, depth + 1);
+      if (next !== value[i]) (out ??= value.slice())[i] = next;
+    }
+    return (out ?? value) as T;
+  }
+  if (value instanceof Map) {
+    let out: Map<unknown, unknown> | undefined;
+    for (const [k, v] of value) {
+      const next = prepareHandles(v, destination, depth + 1);
+      if (next !== v) (out ??= new Map(value)).set(k, next);
+    }
+    return (out ?? value) as T;
+  }
+  if (value instanceof Set || value instanceof Date || value instanceof Error || !isPlainContainer(value)) return value;
+  let out: Record<string, unknown> | undefined;
+  for (const key in value) {
+    const v = (value as Record<string, unknown>)[key];
+    const next = prepareHandles(v, destination, depth + 1);
+    if (next !== v) (out ??= { ...(value as Record<string, unknown>) })[key] = next;
+  }
+  return (out ?? value) as T;
+}
+
+// Errors inside system messages (EXIT, DOWN reasons) cross threads serialised; revive them as the same class.
+registerHandle('error', (data: { e: unknown }) => reviveError(data.e) as object);

@@ -1,16 +1,33 @@
 /**
- * One way for facade objects to reach a kernel operation from any thread: a direct call in main,
- * an RPC over the control port in a worker. Also tells who is calling (actor or Process id).
+ * How code that may run in any thread (the facade, the built-in actors' clients) reaches the
+ * kernel: an op runs directly in main, or as a call over the control port from a worker — after
+ * everything the worker sent before it. Also: this thread's runtime, and who is calling.
  */
 import { mainSystem } from './default-system.js';
-import { currentHost } from './hosts/host-worker.js';
+import type { ExtensionDef, SystemExtension } from './extension.js';
+import { currentHost } from './hosts/current.js';
 import { trackAsyncIdentity, type Runtime } from './runtime.js';
+import type { CoreOp, CoreOps } from './system/kernel-ops.js';
 
-export function kernelCall(op: string, args: unknown[]): Promise<unknown> {
+type ArgsOf<K extends CoreOp> = Parameters<CoreOps[K]>[0];
+type ResultOf<K extends CoreOp> = Awaited<ReturnType<CoreOps[K]>>;
+
+/** Calls a core kernel op (spawn, link, monitor, stop, exited, persist). */
+export function kernelCall<K extends CoreOp>(op: K, args: ArgsOf<K>): Promise<ResultOf<K>> {
+  return callOp(undefined, op, args as unknown[]) as Promise<ResultOf<K>>;
+}
+
+/** Calls an op an extension serves in main. */
+export function extensionCall<T extends SystemExtension>(def: ExtensionDef<T>, op: string, args: unknown[]): Promise<unknown> {
+  return callOp(def.name, op, args);
+}
+
+function callOp(ext: string | undefined, op: string, args: unknown[]): Promise<unknown> {
   trackAsyncIdentity();
   const host = currentHost();
-  if (host) return host.call(op, args);
-  return mainSystem().callOp(op, args);
+  if (host) return host.call(op, args, ext);
+  const system = mainSystem();
+  return system.runOp(ext, op, args, system.runtime.site);
 }
 
 /** The runtime of this thread: the host's in a worker, the default system's in main. */

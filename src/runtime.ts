@@ -4,31 +4,16 @@
  * batched and posted), asks and their replies, and the one rule that no ask ever hangs: a reply,
  * a timeout, or NoProcError when its target is gone.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from 'pino';
 import { behaviourOf } from './behaviour.js';
-import { Cell, type Envelope } from './cell.js';
+import { active, asyncIdentity } from './caller.js';
+import { Cell } from './cell.js';
+import type { AskAddress, Envelope, ReplyEnvelope } from './envelope.js';
 import type { Definition } from './define.js';
 import { AskTimeoutError, NoProcError, serializeError, reviveError } from './errors.js';
-import { checkCloneable, classify, HAS_HANDLES, NOT_JSON, reviveHandles } from './handles.js';
+import { checkCloneable, classify, HAS_HANDLES, NOT_JSON, prepareHandles, reviveHandles } from './handles.js';
 import { Ref } from './ref.js';
 import type { ActorDefinition, ActorRef, ExitReason, SpawnOptions, System } from './types.js';
-
-const IDENTITY = Symbol.for('troupe.asyncIdentity');
-
-function asyncIdentity(): AsyncLocalStorage<string> | undefined {
-  return (globalThis as Record<symbol, AsyncLocalStorage<string> | undefined>)[IDENTITY];
-}
-
-/**
- * Makes the calling actor known after `await`s in its handlers too (AsyncLocalStorage). Off
- * until the facade's queues, pipes or locks load in a thread: they need the caller (owner of a
- * lock, consumer of an item), and plain actor traffic should not pay for it.
- */
-export function trackAsyncIdentity(): void {
-  (globalThis as Record<symbol, AsyncLocalStorage<string> | undefined>)[IDENTITY] ??= new AsyncLocalStorage<string>();
-}
-(globalThis as Record<symbol, () => void>)[Symbol.for('troupe.trackAsyncIdentity')] ??= trackAsyncIdentity;
 
 /** Messages one cell handles before the next ready cell gets its turn. */
 const CELL_BUDGET = 256;
@@ -42,19 +27,12 @@ interface PendingAsk {
   timer: NodeJS.Timeout | undefined;
 }
 
-/** A reply in flight: to site `s`, request `r`. */
-export interface ReplyEnvelope {
-  a: { s: number; r: number };
-  ok: boolean;
-  v: unknown;
-}
+export type { ReplyEnvelope };
 
 export abstract class Runtime {
   readonly cells = new Map<string, Cell>();
   private readonly pending = new Map<number, PendingAsk>();
   private nextRid = 1;
-  /** the cell whose handler is running synchronously right now */
-  private active: Cell | undefined;
   /** sender id used outside actor handlers (the Process running in this worker, if any) */
   defaultSender: string | undefined;
 
@@ -76,6 +54,12 @@ export abstract class Runtime {
   abstract stop(id: string, reason: ExitReason): Promise<void>;
   abstract exited(id: string): Promise<ExitReason>;
   abstract persist(id: string, snapshot: unknown): void;
+
+  /**
+   * Sends everything this thread has queued toward other threads now: called before a
+   * synchronisation primitive publishes through shared memory (causal order per thread).
+   */
+  flushOut(): void {}
 
   // ---- scheduling ---------------------------------------------------------------------------------
 
@@ -117,19 +101,19 @@ export abstract class Runtime {
   }
 
   withActor<T>(cell: Cell, fn: () => T): T {
-    const previous = this.active;
-    this.active = cell;
+    const previous = active.id;
+    active.id = cell.id;
     try {
       const identity = asyncIdentity();
       return identity ? identity.run(cell.id, fn) : fn();
     } finally {
-      this.active = previous;
+      active.id = previous;
     }
   }
 
   /** The actor (or Process) on whose behalf code runs: across awaits once asyncIdentity is on. */
   currentSender(): string | undefined {
-    return this.active?.id ?? asyncIdentity()?.getStore() ?? this.defaultSender;
+    return active.id ?? asyncIdentity()?.getStore() ?? this.defaultSender;
   }
 
   // ---- local cells --------------------------------------------------------------------------------
@@ -163,31 +147,59 @@ export abstract class Runtime {
   send(to: string, msg: unknown, sender: string | undefined, transfer?: readonly unknown[]): void {
     const cell = this.cells.get(to);
     if (cell !== undefined) {
-      cell.enqueue(sender === undefined ? { to, m: msg } : { to, m: msg, f: sender });
+      cell.enqueue(sender === undefined ? { to, msg } : { to, msg, from: sender });
       return;
     }
-    const envelope: Envelope = sender === undefined ? { to, m: msg } : { to, m: msg, f: sender };
-    mark(envelope, classify(msg));
-    if (transfer) envelope.x = 1;
+    const envelope: Envelope = sender === undefined ? { to, msg } : { to, msg, from: sender };
+    const flags = classify(msg);
+    mark(envelope, flags);
+    if (flags & HAS_HANDLES) envelope.msg = prepareHandles(msg, to);
+    if (transfer) envelope.clone = 1;
     this.forward(envelope, transfer);
+  }
+
+  /**
+   * Sends `item` inside a list message `{ type, end?, items }` (queue puts, pipe sends): items for
+   * the same target, kind and sender that are still queued in this thread merge into one message.
+   * `flags` are the item's classify() flags (the caller checked it).
+   */
+  sendItem(to: string, type: string, end: number | undefined, item: unknown, flags: number): void {
+    const sender = this.currentSender();
+    const cell = this.cells.get(to);
+    if (cell !== undefined) {
+      const msg = end === undefined ? { type, items: [item] } : { type, end, items: [item] };
+      cell.enqueue(sender === undefined ? { to, msg } : { to, msg, from: sender });
+      return;
+    }
+    if (flags & HAS_HANDLES) item = prepareHandles(item, to);
+    const key = `${to}\u0000${sender ?? ''}\u0000${type}\u0000${end ?? ''}\u0000${flags}`;
+    this.forwardItem(key, item, () => {
+      const msg = end === undefined ? { type, items: [item] } : { type, end, items: [item] };
+      const envelope: Envelope = sender === undefined ? { to, msg } : { to, msg, from: sender };
+      mark(envelope, flags);
+      return envelope;
+    });
+  }
+
+  /** Queues an item that may join the last queued list message with the same key (see Outbox.append). */
+  protected forwardItem(_key: string, _item: unknown, make: () => Envelope): void {
+    this.forward(make(), undefined);
   }
 
   ask(to: string, msg: unknown, timeout: number, sender: string | undefined): Promise<unknown> {
     const cell = this.cells.get(to);
-    let envelope: Envelope;
+    const rid = this.nextRid++;
+    const envelope: Envelope = { to, msg, ask: { site: this.site, rid } };
     if (cell === undefined) {
-      envelope = { to, m: msg, a: { s: this.site, r: 0 } };
       try {
-        mark(envelope, classify(msg));
+        const flags = classify(msg);
+        mark(envelope, flags);
+        if (flags & HAS_HANDLES) envelope.msg = prepareHandles(msg, to);
       } catch (error) {
         return Promise.reject(error);
       }
-    } else {
-      envelope = { to, m: msg, a: { s: this.site, r: 0 } };
     }
-    if (sender !== undefined) envelope.f = sender;
-    const rid = this.nextRid++;
-    envelope.a!.r = rid;
+    if (sender !== undefined) envelope.from = sender;
     const promise = new Promise<unknown>((resolve, reject) => {
       const pending: PendingAsk = { to, resolve, reject, timer: undefined };
       if (timeout !== Infinity && timeout !== null && timeout !== undefined) {
@@ -203,15 +215,15 @@ export abstract class Runtime {
     return promise;
   }
 
-  reply(to: { s: number; r: number }, ok: boolean, value: unknown): void {
-    if (to.s === this.site) return this.settle(to.r, ok, value);
-    const reply: ReplyEnvelope = { a: to, ok, v: ok ? value : serializeError(value) };
+  reply(to: AskAddress, ok: boolean, value: unknown): void {
+    if (to.site === this.site) return this.settle(to.rid, ok, value);
+    const reply: ReplyEnvelope = { ask: to, ok, value: ok ? value : serializeError(value) };
     if (ok) {
       try {
-        checkCloneable(value, 'reply');
+        if (checkCloneable(value, 'reply')) reply.value = prepareHandles(value, `@${to.site}`);
       } catch (error) {
         reply.ok = false;
-        reply.v = serializeError(error);
+        reply.value = serializeError(error);
       }
     }
     this.forwardReply(reply);
@@ -229,12 +241,12 @@ export abstract class Runtime {
 
   /** Receives a reply posted by another site. */
   receiveReply(reply: ReplyEnvelope): void {
-    this.settle(reply.a.r, reply.ok, reply.ok ? reviveHandles(reply.v, this) : reply.v);
+    this.settle(reply.ask.rid, reply.ok, reply.ok ? reviveHandles(reply.value, this) : reply.value);
   }
 
   /** Delivers an envelope that arrived from another thread to a local cell. */
   receive(envelope: Envelope): void {
-    if (envelope.h === 1) envelope.m = reviveHandles(envelope.m, this);
+    if (envelope.handles === 1) envelope.msg = reviveHandles(envelope.msg, this, envelope.to);
     const cell = this.cells.get(envelope.to);
     if (cell === undefined) return this.deadLetter(envelope);
     cell.enqueue(envelope);
@@ -265,67 +277,13 @@ export abstract class Runtime {
 }
 
 function mark(envelope: Envelope, flags: number): void {
-  if (flags & HAS_HANDLES) envelope.h = 1;
-  if (flags & NOT_JSON) envelope.x = 1;
-}
-
-/**
- * Encodes a batch of envelopes. When every message is plain data the batch becomes one JSON
- * string, with runs of one-way messages between the same sender and target sharing one header:
- * `[[to, from, h, [m1, m2, ...]] | [to, from, h, m, site, rid], ...]` — far fewer bytes to clone.
- */
-export function encodeBatch(envelopes: Envelope[]): Envelope[] | string {
-  for (let i = 0; i < envelopes.length; i++) if (envelopes[i]!.x === 1) return envelopes;
-  const groups: unknown[] = [];
-  let run: unknown[] | undefined;
-  let runTo: string | undefined;
-  let runFrom: string | undefined;
-  let runH = 0;
-  for (let i = 0; i < envelopes.length; i++) {
-    const e = envelopes[i]!;
-    const h = e.h === 1 ? 1 : 0;
-    if (e.a) {
-      groups.push([e.to, e.f ?? 0, h, e.m, e.a.s, e.a.r]);
-      run = undefined;
-      continue;
-    }
-    if (run !== undefined && e.to === runTo && e.f === runFrom && h === runH) {
-      run.push(e.m);
-      continue;
-    }
-    run = [e.m];
-    runTo = e.to;
-    runFrom = e.f;
-    runH = h;
-    groups.push([e.to, e.f ?? 0, h, run]);
-  }
-  return JSON.stringify(groups);
-}
-
-export function decodeBatch(batch: Envelope[] | string): Envelope[] {
-  if (typeof batch !== 'string') return batch;
-  const groups = JSON.parse(batch) as Array<[string, string | 0, 0 | 1, unknown, number?, number?]>;
-  const out: Envelope[] = [];
-  for (const group of groups) {
-    const [to, from, h] = group;
-    if (group.length === 6) {
-      const e: Envelope = { to, m: group[3], a: { s: group[4]!, r: group[5]! } };
-      if (from !== 0) e.f = from;
-      if (h === 1) e.h = 1;
-      out.push(e);
-      continue;
-    }
-    for (const m of group[3] as unknown[]) {
-      const e: Envelope = from === 0 ? { to, m } : { to, m, f: from };
-      if (h === 1) e.h = 1;
-      out.push(e);
-    }
-  }
-  return out;
+  if (flags & HAS_HANDLES) envelope.handles = 1;
+  if (flags & NOT_JSON) envelope.clone = 1;
 }
 
 /** A message addressed to nobody: answer an ask with NoProcError so it never hangs. */
 export function noProcReply(runtime: Runtime, envelope: Envelope): void {
-  if (envelope.a) runtime.reply(envelope.a, false, new NoProcError(`no actor ${envelope.to}: it has exited or never existed`));
+  if (envelope.ask) runtime.reply(envelope.ask, false, new NoProcError(`no actor ${envelope.to}: it has exited or never existed`));
 }
 
+export { trackAsyncIdentity } from './caller.js';

@@ -46,8 +46,8 @@ export interface ActorContext {
   readonly self: ActorRef;
   /** null for actors spawned by the system */
   readonly parent: ActorRef | null;
-  /** the actor's system (typed by its core calls; at run time it is the full System) */
-  readonly system: SystemCore;
+  /** the actor's system (in a worker: the worker's view of it) */
+  readonly system: System;
   readonly log: Logger;
   reply(value: unknown): void;
   send(ref: ActorRef, msg: unknown): void;
@@ -73,15 +73,23 @@ export interface ActorContext {
   deferReply?(): ((ok: boolean, value: unknown) => void) | undefined;
 }
 
-export type Handler<S> = (state: S, msg: any, ctx: ActorContext) => S | Promise<S>;
+export type Handler<S, M = any> = (state: S, msg: M, ctx: ActorContext) => S | Promise<S>;
 
-export interface ActorSpec<S, A extends unknown[]> {
+/** A message of a typed protocol: an object with a string `type`. */
+export interface Message {
+  readonly type: string;
+}
+
+/** One handler per message type of the union `M`, each given the message of its key. */
+export type Handlers<S, M extends Message> = { [K in M['type']]: Handler<S, Extract<M, { type: K }>> };
+
+export interface ActorSpec<S, A extends unknown[], M extends Message = any> {
   /** default name prefix in logs and registry listings */
   name?: string;
   /** args come from spawn(..., { args }); may be async */
   init?: (ctx: ActorContext, ...args: A) => S | Promise<S>;
-  /** one handler per message `type` */
-  receive: Record<string, Handler<S>>;
+  /** one handler per message `type` (typed per key when the protocol `M` is given) */
+  receive: [M] extends [Message] ? (Message extends M ? Record<string, Handler<S>> : Handlers<S, M>) : Record<string, Handler<S>>;
   /** optional cleanup, runs on every exit but `killed` */
   onStop?: (state: S, reason: ExitReason, ctx: ActorContext) => void | Promise<void>;
   /** the defining module's URL (recorded from the call site unless given) */
@@ -91,9 +99,10 @@ export interface ActorSpec<S, A extends unknown[]> {
 }
 
 /** Opaque: a definition exported from a module, found by workers by identity. */
-export interface ActorDefinition<S = any> {
+export interface ActorDefinition<S = any, M = any> {
   readonly name?: string;
   readonly __state?: S;
+  readonly __message?: M;
 }
 
 export type Placement = 'exclusive' | 'shared' | 'main';
@@ -104,6 +113,10 @@ export interface SpawnOptions {
   placement?: Placement;
   /** restore without replaying entry effects (DESIGN §6) */
   snapshot?: unknown;
+  /** §10: a node name, or 'any' (the live node with the fewest actors) */
+  node?: string;
+  /** §10: register `name` cluster-wide */
+  global?: boolean;
 }
 
 export interface CreateSystemOptions {
@@ -113,6 +126,30 @@ export interface CreateSystemOptions {
   name?: string;
   /** ms a shared host may stay blocked (an endless handler) before it is recycled (default 5000) */
   watchdog?: number;
+  /** §10: join a cluster through NATS */
+  cluster?: ClusterOptions;
+}
+
+/** §10: how a system joins a cluster. */
+export interface ClusterOptions {
+  /** NATS server URL(s) */
+  servers: string | string[];
+  /** the cluster's name: systems with the same name form one actor space */
+  name: string;
+  /** this node's name (default `${hostname}-${pid}`) */
+  node?: string;
+  /** ms without heartbeats before a node is down (default 3000) */
+  downAfter?: number;
+  /** passed to the NATS client's connect (user, pass, token, tls, ...) */
+  connect?: Record<string, unknown>;
+}
+
+/** §10: a live node of the cluster. */
+export interface NodeInfo {
+  node: string;
+  since: number;
+  actors: number;
+  hosts: number;
 }
 
 /** The calls every System answers, in any thread (what `ctx.system` is typed as). */
@@ -125,10 +162,15 @@ export interface SystemCore {
   shutdown(): Promise<void>;
 }
 
-/** emits 'deadLetter' with { to, message } */
+/** emits 'deadLetter' with { to, message }; with a cluster also 'nodeup' / 'nodedown' */
 export interface System extends SystemCore, EventEmitter {
-  readonly name: string;
+  /** the system's name (logs); not in the contract's type, so optional here */
+  readonly name?: string;
   supervise(spec: SupervisorSpec): Promise<Supervisor>;
+  /** §10: this node's name (undefined without a cluster) */
+  readonly node: string | undefined;
+  /** §10: live nodes, this one included */
+  nodes(): Promise<NodeInfo[]>;
 }
 
 // ---- supervisors (DESIGN §5) ----------------------------------------------------------------
@@ -152,11 +194,15 @@ export interface ChildSpec {
   name?: string;
   placement?: Placement;
   backoff?: { min: number; max: number; jitter: number };
+  /** §10: a node name, or 'any' */
+  node?: string;
 }
 
 export interface SupervisorSpec {
+  /** also the supervisor's registered name (system.get), re-bound on restart */
   name?: string;
-  strategy: Strategy;
+  /** OTP defaults: strategy one_for_one, intensity 1, period 5000 ms, autoShutdown never */
+  strategy?: Strategy;
   /** OTP defaults: intensity 1, period 5000 ms */
   intensity?: number;
   period?: number;
@@ -204,6 +250,6 @@ export interface SupervisorCore {
 
 /** emits 'event' with a SupervisorEvent */
 export interface Supervisor extends SupervisorCore, EventEmitter {
-  /** the supervisor's own actor */
-  readonly ref: ActorRef;
+  /** the supervisor's own actor (not in the contract's type, so optional here) */
+  readonly ref?: ActorRef;
 }

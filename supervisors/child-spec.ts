@@ -43,9 +43,12 @@ export interface NormalChildSpec {
   backoff: Backoff | undefined;
 }
 
-/** Supervisor flags with defaults (OTP: intensity 1, period 5 s, auto_shutdown never). */
+/** Supervisor flags with defaults (OTP: one_for_one, intensity 1, period 5 s, auto_shutdown never). */
 export interface NormalSupervisorSpec {
+  /** its label in logs and events (the registered name, or a default) */
   name: string;
+  /** the registered name (system.get), when the spec gives one */
+  registered: string | undefined;
   strategy: Strategy;
   intensity: number;
   period: number;
@@ -75,7 +78,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /** Does `value` look like a nested supervisor spec (rather than an actor definition)? */
 export function isSupervisorSpec(value: unknown): value is SupervisorSpec {
-  return isObject(value) && !isDefinition(value) && 'strategy' in value && 'children' in value;
+  return isObject(value) && !isDefinition(value) && Array.isArray(value.children);
 }
 
 /** Checks supervisor flags and every child spec (recursively); throws SupervisorError. */
@@ -85,7 +88,7 @@ export function checkSupervisorSpec(spec: unknown, defaultName = 'supervisor', p
   if (!isObject(spec)) throw flags('spec', `must be an object { strategy, intensity?, period?, autoShutdown?, children } (got ${show(spec)})`);
   const name = spec.name ?? defaultName;
   if (typeof name !== 'string' || name === '') throw flags('name', `must be a non-empty string (got ${show(spec.name)})`);
-  const strategy = spec.strategy as Strategy;
+  const strategy = (spec.strategy ?? 'one_for_one') as Strategy;
   if (!STRATEGIES.includes(strategy)) throw flags('strategy', `must be one of ${STRATEGIES.join(', ')} (got ${show(spec.strategy)})`);
   const intensity = spec.intensity ?? 1;
   if (typeof intensity !== 'number' || !Number.isInteger(intensity) || intensity < 0) {
@@ -100,6 +103,9 @@ export function checkSupervisorSpec(spec: unknown, defaultName = 'supervisor', p
     throw flags('autoShutdown', `must be one of ${AUTO_SHUTDOWNS.join(', ')} (got ${show(spec.autoShutdown)})`);
   }
   if (!Array.isArray(spec.children)) throw flags('children', `must be an array of child specs (got ${show(spec.children)})`);
+  if (strategy === 'simple_one_for_one' && autoShutdown !== 'never') {
+    throw new SupervisorError('bad_combination', `${path}bad supervisor flags: simple_one_for_one supervisors cannot use autoShutdown ${show(autoShutdown)}; use 'never'`);
+  }
   const inner = `${path}supervisor "${name}": `;
   const children = spec.children.map((child) => checkChildSpec(child, autoShutdown, inner));
   if (strategy === 'simple_one_for_one' && children.length !== 1) {
@@ -110,7 +116,7 @@ export function checkSupervisorSpec(spec: unknown, defaultName = 'supervisor', p
     if (seen.has(child.id)) throw new SupervisorError('bad_start_spec', `${inner}duplicate child id "${child.id}"; ids must be unique`);
     seen.add(child.id);
   }
-  return { name, strategy, intensity, period, autoShutdown, children };
+  return { name, registered: typeof spec.name === 'string' ? spec.name : undefined, strategy, intensity, period, autoShutdown, children };
 }
 
 /** Checks one child spec and fills in its defaults; throws SupervisorError('bad_start_spec'). */
@@ -149,11 +155,12 @@ export function checkChildSpec(spec: unknown, autoShutdown: AutoShutdown, path =
   }
   const significant = spec.significant ?? false;
   if (typeof significant !== 'boolean') throw bad('significant', `must be a boolean (got ${show(spec.significant)})`);
+  const combination = (message: string): SupervisorError => new SupervisorError('bad_combination', `${path}bad ${label}: significant ${message}`);
   if (significant && restart === 'permanent') {
-    throw bad('significant', `cannot be true for a permanent child (it is always restarted); use restart 'transient' or 'temporary'`);
+    throw combination(`cannot be true for a permanent child (it is always restarted); use restart 'transient' or 'temporary'`);
   }
   if (significant && autoShutdown === 'never') {
-    throw bad('significant', `cannot be true when the supervisor's autoShutdown is 'never'; set autoShutdown to 'any_significant' or 'all_significant'`);
+    throw combination(`cannot be true when the supervisor's autoShutdown is 'never'; set autoShutdown to 'any_significant' or 'all_significant'`);
   }
   const restartFrom = spec.restartFrom ?? 'init';
   if (restartFrom !== 'init' && restartFrom !== 'snapshot') throw bad('restartFrom', `must be 'init' or 'snapshot' (got ${show(spec.restartFrom)})`);

@@ -5,18 +5,14 @@
  * supervisor is not told about exits it caused), then a graceful stop bounded by the child's
  * `shutdown` (ms → kill after the timeout, 'brutal_kill' → kill at once, 'infinity' → wait).
  */
-import type { SystemImpl } from '../src/system.js';
+import { SupervisorError } from '../src/errors.js';
+import { registeredExtensions } from '../src/extension.js';
+import type { SystemImpl } from '../src/system/system.js';
 import type { ActorDefinition, ActorRef, ExitReason, ShutdownSpec } from '../src/types.js';
 import type { NormalChildSpec, NormalSupervisorSpec } from './child-spec.js';
 
-/** Starts a nested supervisor under `parentId` (set by supervisor-handle.ts, avoids an import cycle). */
-export type StartSupervisor = (system: SystemImpl, spec: NormalSupervisorSpec, parentId: string, name: string | undefined) => Promise<ActorRef>;
-
-let startSupervisor: StartSupervisor | undefined;
-
-export function setSupervisorStarter(start: StartSupervisor): void {
-  startSupervisor = start;
-}
+/** Starts a nested supervisor under `parentId` (given by whoever started this supervisor). */
+export type StartSupervisor = (spec: NormalSupervisorSpec, parentId: string, name: string | undefined) => Promise<ActorRef>;
 
 /**
  * Starts one child linked to the supervisor `supId`; rejects with the start error (init threw,
@@ -28,17 +24,21 @@ export async function startChildProcess(
   spec: NormalChildSpec,
   args: readonly unknown[],
   snapshot: unknown,
+  startSupervisor: StartSupervisor,
 ): Promise<ActorRef> {
   switch (spec.kind) {
     case 'actor': {
       const options = { args, name: spec.name, placement: spec.placement, snapshot };
-      return system.spawnActor(spec.start as ActorDefinition, options, supId);
+      return system.placement.spawn(spec.start as ActorDefinition, options, supId);
     }
     case 'supervisor':
-      return startSupervisor!(system, spec.start as NormalSupervisorSpec, supId, spec.name);
-    case 'function':
-      // a Process target, registered (and linked to the supervisor) before it can exit
-      return system.spawnProcessChild(spec.start as Function, args, spec.name, supId);
+      return startSupervisor(spec.start as NormalSupervisorSpec, supId, spec.name ?? (spec.start as NormalSupervisorSpec).registered);
+    case 'function': {
+      // a kind an extension starts (a Process target), linked to the supervisor before it can exit
+      const kind = registeredExtensions().find((def) => def.childKind?.accepts(spec.start))?.childKind;
+      if (!kind) throw new SupervisorError('bad_start_spec', `child "${spec.id}": nothing can start a function child here; import from "troupe" (it loads the multiprocessing facade)`);
+      return kind.start(system, spec.start, args, { name: spec.name, parent: supId });
+    }
   }
 }
 

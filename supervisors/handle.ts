@@ -5,7 +5,7 @@
  * Supervisor object of a nested supervisor from its ref.
  */
 import { EventEmitter } from 'node:events';
-import type { SystemImpl } from '../src/system.js';
+import type { SystemImpl } from '../src/system/system.js';
 import type { ActorRef, ChildCounts, ChildRow, ChildSpec, ExitReason, Supervisor, SupervisorEvent } from '../src/types.js';
 import type { NormalSupervisorSpec } from './child-spec.js';
 import { SupervisorActor, type SupervisorSetup } from './supervisor.js';
@@ -89,8 +89,10 @@ export class SupervisorHandle extends EventEmitter implements Supervisor {
 /** Starts a supervisor actor in main, linked to `parentId` when nested. */
 export async function startSupervisor(system: SystemImpl, spec: NormalSupervisorSpec, parentId: string | null, name: string | undefined): Promise<SupervisorHandle> {
   const handle = new SupervisorHandle(spec.name);
-  const setup: SupervisorSetup = { system, spec, events: handle };
-  const ref = await system.spawnActor(SupervisorActor, { placement: 'main', args: [setup], name }, parentId);
+  const startNested = async (nested: NormalSupervisorSpec, parent: string, nestedName: string | undefined): Promise<ActorRef> =>
+    (await startSupervisor(system, nested, parent, nestedName)).ref;
+  const setup: SupervisorSetup = { system, spec, events: handle, startNested };
+  const ref = await system.placement.spawn(SupervisorActor, { placement: 'main', args: [setup], name }, parentId);
   handle.bind(ref);
   return handle;
 }

@@ -11,11 +11,11 @@
 import type { Logger } from 'pino';
 import { defineActor } from '../src/define.js';
 import { SupervisorError } from '../src/errors.js';
-import type { SystemImpl } from '../src/system.js';
+import type { SystemImpl } from '../src/system/system.js';
 import type { ActorContext, ActorRef, ChildCounts, ChildRow, ExitMessage, ExitReason, SupervisorEvent } from '../src/types.js';
 import { backoffDelay, backoffExpired } from './backoff.js';
 import { checkChildSpec, type NormalChildSpec, type NormalSupervisorSpec } from './child-spec.js';
-import { startChildProcess, stopChildProcess } from './children.js';
+import { startChildProcess, stopChildProcess, type StartSupervisor } from './children.js';
 import { report, isNormal, type SupervisorEvents } from './events.js';
 import { RestartIntensity } from './intensity.js';
 import { restartGroup } from './strategies.js';
@@ -49,6 +49,8 @@ export interface SupervisorSetup {
   spec: NormalSupervisorSpec;
   /** the Supervisor object that emits this supervisor's events */
   events: SupervisorEvents;
+  /** starts a nested supervisor (with its own Supervisor object) */
+  startNested: StartSupervisor;
 }
 
 type EventType = SupervisorEvent['type'];
@@ -64,6 +66,7 @@ export class SupervisorCore {
   private readonly system: SystemImpl;
   private readonly spec: NormalSupervisorSpec;
   private readonly events: SupervisorEvents;
+  private readonly startNested: StartSupervisor;
   private readonly log: Logger;
   private readonly intensity: RestartIntensity;
   /** static children, in start order */
@@ -77,6 +80,7 @@ export class SupervisorCore {
     this.system = setup.system;
     this.spec = setup.spec;
     this.events = setup.events;
+    this.startNested = setup.startNested;
     this.log = setup.system.log.child({ supervisor: setup.spec.name });
     this.intensity = new RestartIntensity(setup.spec.intensity, setup.spec.period);
   }
@@ -229,7 +233,7 @@ export class SupervisorCore {
     const { spec } = child;
     const args = child.extra === undefined ? spec.args : [...spec.args, ...child.extra];
     const snapshot = spec.restartFrom === 'snapshot' && child.lastId !== undefined ? this.system.snapshotOf(child.lastId) : undefined;
-    const ref = await startChildProcess(this.system, this.ctx.self.id, spec, args, snapshot);
+    const ref = await startChildProcess(this.system, this.ctx.self.id, spec, args, snapshot, this.startNested);
     child.pid = ref;
     child.startedAt = Date.now();
     this.byPid.set(ref.id, child);

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AskTimeoutError, defineActor, NameTakenError, NoProcError, SerializationError, ValueError, type System } from 'troupe';
 import { Counter } from './fixtures/actors.js';
 import { Finisher, Toggle } from './fixtures/machines.js';
-import { systemOf } from '../src/system.js';
+import { systemOf } from '../src/system/system.js';
 import { testSystem } from './helpers.js';
 
 let system: System;

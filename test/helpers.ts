@@ -10,3 +10,17 @@ export function testSystem(options: { hosts?: number; watchdog?: number } = {}):
 export function liveHandles(): string[] {
   return process.getActiveResourcesInfo().filter((kind) => kind !== 'TTYWrap' && kind !== 'PipeWrap' && kind !== 'FSReqCallback');
 }
+
+/**
+ * Resolves the live handles once they are no more than `limit`: a terminated worker's ports close
+ * a few ms after its exit event, so this waits (bounded) for Node to finish closing them.
+ */
+export async function handlesSettled(limit: number, within = 3000): Promise<string[]> {
+  const deadline = Date.now() + within;
+  let live = liveHandles();
+  while (live.length > limit && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10).unref());
+    live = liveHandles();
+  }
+  return live;
+}

@@ -2,7 +2,8 @@ import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ActorRef } from 'troupe';
 import { AbandonedLockError, Event, Lock, Process, RLock, RuntimeError } from 'troupe/multiprocessing';
-import { SystemImpl } from '../src/system.js';
+import { SystemImpl } from '../src/system/system.js';
+import { inject, killHost } from '../src/system/faults.js';
 import { SyncUser } from './fixtures/sync-actors.js';
 import { countUnderLock, holdLock } from './fixtures/sync-tasks.js';
 
@@ -74,7 +75,7 @@ describe('robust locks', { timeout: 30_000 }, () => {
     const holder = await user(lock);
     await call(holder, 'acquire');
     const next = lock.acquire();
-    expect(system.inject(holder.id, { killHost: true })).toBe(true);
+    expect(await killHost(system, holder.id)).toBe(true);
     expect(await next).toBe(true);
     expect(lock.abandoned).toBe(true);
     expect(lock.owner).toBe('MainProcess');
@@ -91,7 +92,7 @@ describe('robust locks', { timeout: 30_000 }, () => {
     await call(holder, 'acquire');
     const first = lock.acquire();
     const second = lock.acquire();
-    system.inject(holder.id, { crash: new Error('holder crashed') });
+    inject(system, holder.id, { crash: new Error('holder crashed') });
     await expect(first).rejects.toThrow(AbandonedLockError);
     expect(await second).toBe(true);
     expect(lock.abandoned).toBe(false);
@@ -115,7 +116,7 @@ describe('robust locks', { timeout: 30_000 }, () => {
     await call(holder, 'acquire');
     await call(holder, 'acquire');
     const next = lock.acquire();
-    system.inject(holder.id, { killHost: true });
+    void killHost(system, holder.id);
     expect(await next).toBe(true);
     expect(lock.count).toBe(1);
     expect(lock.abandoned).toBe(true);

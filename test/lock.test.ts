@@ -53,7 +53,8 @@ describe('Lock', () => {
     await lock.acquire();
     const order: number[] = [];
     const waits = [1, 2, 3].map((n) => lock.acquire().then(() => order.push(n)));
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    // a non-blocking try reaches the manager after the three waiters (one FIFO): they are queued, not granted
+    expect(await lock.acquire({ block: false })).toBe(false);
     expect(order).toEqual([]);
     for (let i = 0; i < 3; i++) {
       lock.release();

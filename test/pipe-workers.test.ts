@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Connection, EOFError, Pipe } from 'troupe/multiprocessing';
 import { mainSystem } from '../src/default-system.js';
+import { inject, killHost } from '../src/system/faults.js';
 import { QueueUser } from './fixtures/queue-actors.js';
 
 afterAll(() => mainSystem().shutdown());
@@ -21,6 +22,9 @@ describe('Pipe across threads', () => {
     const [mine, theirs] = Pipe<string>();
     const user = await mainSystem().spawn(QueueUser);
     expect(await user.ask({ type: 'sendAndClose', conn: theirs, values: ['a', 'b'] })).toBe('closed');
+    // the worker had its own copy; ours stays open until we close it (Python's file descriptors)
+    expect(await mine.poll(20)).toBe(true);
+    theirs.close();
     expect(await mine.recv()).toBe('a');
     expect(await mine.recv()).toBe('b');
     await expect(mine.recv()).rejects.toBeInstanceOf(EOFError);
@@ -34,7 +38,7 @@ describe('Pipe across threads', () => {
     theirs.close();
     const pending = mine.recv();
     expect(await mine.poll(20)).toBe(false);
-    expect(mainSystem().inject(holder.id, { killHost: true })).toBe(true);
+    expect(await killHost(mainSystem(), holder.id)).toBe(true);
     await expect(pending).rejects.toBeInstanceOf(EOFError);
     expect(() => mine.send('anyone?')).toThrow(/other end/);
   });
@@ -43,10 +47,11 @@ describe('Pipe across threads', () => {
     const [mine, theirs] = Pipe<number>();
     const user = await mainSystem().spawn(QueueUser);
     const echoed = user.ask({ type: 'echo', conn: theirs, n: 1 });
+    theirs.close();
     mine.send(7);
     expect(await mine.recv()).toBe(7);
     expect(await echoed).toBe('done');
-    expect(mainSystem().inject(user.id, { crash: new Error('crash injected by the test') })).toBe(true);
+    expect(inject(mainSystem(), user.id, { crash: new Error('crash injected by the test') })).toBe(true);
     expect((await user.exited).kind).toBe('error');
     await expect(mine.recv()).rejects.toBeInstanceOf(EOFError);
   });

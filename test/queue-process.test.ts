@@ -21,6 +21,8 @@ describe('Queue and Pipe with Processes', () => {
     const [parentConn, childConn] = Pipe<string[]>();
     const p = new Process({ target: greet, args: [childConn] });
     p.start();
+    // the tutorial's idiom: the child has its own copy; the parent closes its copy of that end
+    childConn.close();
     expect(await parentConn.poll(5000)).toBe(true);
     expect(await parentConn.recv()).toEqual(['hi!! I am Python']);
     await p.join();

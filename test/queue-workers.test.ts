@@ -1,8 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ActorRef } from 'troupe';
 import { Empty, JoinableQueue, Queue } from 'troupe/multiprocessing';
-import type { QueueStats } from '../actors/queue-server.js';
+import type { QueueStats } from '../actors/queue-server/protocol.js';
 import { mainSystem } from '../src/default-system.js';
+import { killHost as endHost } from '../src/system/faults.js';
 import { QueueUser } from './fixtures/queue-actors.js';
 
 afterAll(() => mainSystem().shutdown());
@@ -30,7 +31,7 @@ async function blocked(flag: Int32Array): Promise<void> {
 }
 
 async function killHost(ref: ActorRef): Promise<void> {
-  expect(mainSystem().inject(ref.id, { killHost: true })).toBe(true);
+  expect(await endHost(mainSystem(), ref.id)).toBe(true);
   await ref.exited;
 }
 
@@ -163,12 +164,13 @@ describe('Queue across threads', () => {
     const flag = new Int32Array(new SharedArrayBuffer(4));
     const consumer = await mainSystem().spawn(QueueUser, { placement: 'exclusive' });
     expect(await consumer.ask({ type: 'pullOnce', q, out })).toBe('waiting');
-    await until(q, (s) => s.waiters === 1);
+    // its get went to the server before its answer came back (one FIFO per thread)
+    expect((await stats(q)).waiters).toBe(1);
     consumer.send({ type: 'block', flag });
     await blocked(flag);
     for (const n of [1, 2, 3]) await q.put(n);
     // the waiting get was answered (a reply the blocked thread will never read)
-    await until(q, (s) => s.outstanding === 1 && s.items[0] === 2);
+    expect(await stats(q)).toMatchObject({ outstanding: 1, items: [2] });
     await killHost(consumer);
     expect(await drain(q)).toEqual([1, 2, 3]);
     expect(out.empty()).toBe(true);

@@ -3,7 +3,7 @@ import { Empty, Full, JoinableQueue, OSError, Queue, SerializationError, ShutDow
 import { mainSystem } from '../src/default-system.js';
 import { reviveHandles } from '../src/handles.js';
 import { NoProcError } from '../src/errors.js';
-import { createQueue, releaseQueue } from '../src/multiprocessing/queue.js';
+import { releaseQueue } from '../src/multiprocessing/queue.js';
 
 afterAll(() => mainSystem().shutdown());
 
@@ -124,7 +124,7 @@ describe('Queue', () => {
 
 describe('releaseQueue', () => {
   it('stops the server: pending and later gets reject NoProcError', async () => {
-    const q = createQueue<number>();
+    const q = new Queue<number>();
     const pending = q.get();
     await releaseQueue(q);
     await expect(pending).rejects.toBeInstanceOf(NoProcError);
@@ -143,7 +143,8 @@ describe('JoinableQueue', () => {
     await q.get();
     q.taskDone();
     await q.get();
-    await new Promise((r) => setImmediate(r));
+    // a round trip to the server: the join is still parked there
+    await mainSystem().ref(q.id).ask({ type: 'stats' });
     expect(joined).toBe(false);
     q.taskDone();
     await join;

@@ -305,21 +305,34 @@ describe('Failed restarts', () => {
 });
 
 describe('Restart options', () => {
-  it('backoff delays restarts exponentially and shows the child as restarting meanwhile', async () => {
+  it('backoff delays restarts exponentially and shows the child as restarting meanwhile (fake timers)', async () => {
     const sup = await supervise({ strategy: 'one_for_one', intensity: 10, children: [worker('b', { placement: 'main', backoff: { min: 40, max: 1000, jitter: 0 } })] });
     const { events } = collectEvents(sup);
-    let t0 = performance.now();
-    let b = await crashAndWait(sup, 'b', await refOf(sup, 'b'));
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(35);
-    const restarting = waitForRestart(sup, 'b');
-    t0 = performance.now();
-    await crash(b);
-    await waitForExit(b);
-    expect((await sup.whichChildren())[0]!.pid).toBe('restarting');
-    expect((await sup.restartChild('b').catch((e) => e)).code).toBe('restarting');
-    b = await restarting;
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(75);
-    expect(events.filter((e) => e.type === 'restarted').map((e) => e.restarts)).toEqual([1, 2]);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      let b = await refOf(sup, 'b');
+      // first failure: the restart waits min (40 ms) and the child shows as restarting meanwhile
+      let restarting = waitForRestart(sup, 'b', { timeout: 60_000 });
+      await crash(b);
+      await waitForExit(b);
+      expect((await sup.whichChildren())[0]!.pid).toBe('restarting');
+      await vi.advanceTimersByTimeAsync(39);
+      expect(events.some((e) => e.type === 'restarted')).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      b = await restarting;
+      // second failure right away: twice as long (80 ms); restartChild meanwhile is refused
+      restarting = waitForRestart(sup, 'b', { timeout: 60_000 });
+      await crash(b);
+      await waitForExit(b);
+      expect((await sup.restartChild('b').catch((e) => e)).code).toBe('restarting');
+      await vi.advanceTimersByTimeAsync(79);
+      expect(events.filter((e) => e.type === 'restarted')).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(1);
+      await restarting;
+      expect(events.filter((e) => e.type === 'restarted').map((e) => e.restarts)).toEqual([1, 2]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("restartFrom 'snapshot' restores the last persisted state of a worker", async () => {

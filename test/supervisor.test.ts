@@ -229,7 +229,6 @@ describe('Supervisor admin API', () => {
       [{ id: 'a', start: Worker, restartFrom: 'yesterday' }, 'restartFrom'],
       [{ id: 'a', start: Worker, placement: 'moon' }, 'placement'],
       [{ id: 'a', start: Worker, backoff: { min: 10, max: 5, jitter: 0 } }, 'backoff.max'],
-      [{ id: 'a', start: Worker, restart: 'transient', significant: true }, 'significant'],
     ] as const;
     for (const [child, field] of children) {
       const error = await rejection(system.supervise({ strategy: 'one_for_one', children: [child as never] }));
@@ -240,6 +239,22 @@ describe('Supervisor admin API', () => {
     expect(duplicate.message).toContain('duplicate');
     const template = await rejection(system.supervise({ strategy: 'simple_one_for_one', children: [] }));
     expect(template.code).toBe('bad_start_spec');
+  });
+
+  it('rejects the significant / autoShutdown combinations OTP refuses with bad_combination', async () => {
+    await setup();
+    const combinations = [
+      // significant without autoShutdown
+      { strategy: 'one_for_one', children: [{ id: 'a', start: Worker, restart: 'transient', significant: true }] },
+      // a permanent significant child
+      { strategy: 'one_for_one', autoShutdown: 'any_significant', children: [{ id: 'a', start: Worker, restart: 'permanent', significant: true }] },
+      // simple_one_for_one with an autoShutdown other than never
+      { strategy: 'simple_one_for_one', autoShutdown: 'all_significant', children: [{ id: 'a', start: Worker, restart: 'transient' }] },
+    ] as const;
+    for (const spec of combinations) {
+      const error = await rejection(system.supervise(spec as never));
+      expect(error.code).toBe('bad_combination');
+    }
   });
 
   it('ignores unknown keys in flags and child specs, as OTP does', async () => {

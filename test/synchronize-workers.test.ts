@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { ActorRef } from 'troupe';
 import { Barrier, BoundedSemaphore, BrokenBarrierError, Condition, Event, Process, Semaphore } from 'troupe/multiprocessing';
 import { mainSystem } from '../src/default-system.js';
+import { killHost } from '../src/system/faults.js';
 import { SyncUser } from './fixtures/sync-actors.js';
 import { holdPermit, waitAtBarrier, waitOnCondition } from './fixtures/sync-tasks.js';
 
@@ -27,7 +28,7 @@ describe('Semaphore across threads', { timeout: 30_000 }, () => {
     const holder = await user(sem);
     expect(await call(holder, 'acquire')).toBe(true);
     const waiting = sem.acquire();
-    system.inject(holder.id, { killHost: true });
+    void killHost(system, holder.id);
     expect(await waiting).toBe(true);
     sem.release();
     expect(sem.getValue()).toBe(1);
@@ -85,7 +86,7 @@ describe('Condition across threads', { timeout: 30_000 }, () => {
     await call(survivor, 'acquire');
     const survivorWait = call(survivor, 'wait');
     await cond.acquire(); // both are waiting now: each wait released the lock
-    system.inject(doomed.id, { killHost: true });
+    void killHost(system, doomed.id);
     await doomed.exited;
     cond.notify(1);
     cond.release();
@@ -129,7 +130,7 @@ describe('Barrier across threads', { timeout: 60_000 }, () => {
     await vi.waitFor(() => expect(barrier.nWaiting).toBe(1));
     const mine = barrier.wait();
     await vi.waitFor(() => expect(barrier.nWaiting).toBe(2));
-    system.inject(party.id, { killHost: true });
+    void killHost(system, party.id);
     await expect(mine).rejects.toThrow(BrokenBarrierError);
     expect(barrier.broken).toBe(true);
     expect(await partyWait).toBeInstanceOf(Error);

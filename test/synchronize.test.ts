@@ -4,7 +4,6 @@ import { mainSystem } from '../src/default-system.js';
 
 afterAll(() => mainSystem().shutdown());
 
-const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
 /** Waiters registered on a Condition and not yet notified (its shared counter). */
 const waitingOn = (cond: Condition): number => Atomics.load(new Int32Array(cond.sab), 0);
 
@@ -28,7 +27,8 @@ describe('Semaphore', () => {
     const sem = new Semaphore(0);
     const order: number[] = [];
     const waits = [1, 2, 3].map((n) => sem.acquire().then(() => order.push(n)));
-    await tick();
+    // a fourth acquire that times out reaches the manager after the three: they are queued
+    expect(await sem.acquire({ timeout: 1 })).toBe(false);
     sem.release();
     await waits[0];
     sem.release();
@@ -82,7 +82,8 @@ describe('Event', () => {
   it('set() wakes every waiter', async () => {
     const event = new Event();
     const waits = [event.wait(), event.wait(), event.wait(5000)];
-    await tick();
+    // a wait that times out reaches the manager after the three: they are registered
+    expect(await event.wait(1)).toBe(false);
     event.set();
     expect(await Promise.all(waits)).toEqual([true, true, true]);
   });
@@ -148,7 +149,7 @@ describe('Condition', () => {
     await cond.acquire();
     cond.notify(); // woken, but the predicate is still false: it waits again
     cond.release();
-    await tick();
+    // the woken consumer holds the lock first (FIFO at the manager): ours comes once it waits again
     await cond.acquire();
     ready = true;
     cond.notifyAll();

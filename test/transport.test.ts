@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { System } from 'troupe';
-import { systemOf } from '../src/system.js';
+import { systemOf } from '../src/system/system.js';
 import { Blaster, ByteCounter, Recorder } from './fixtures/transport.js';
 import { testSystem } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Pipe, Queue, ValueError, wait } from 'troupe/multiprocessing';
-import type { QueueStats } from '../actors/queue-server.js';
+import type { QueueStats } from '../actors/queue-server/protocol.js';
 import { mainSystem } from '../src/default-system.js';
 
 afterAll(() => mainSystem().shutdown());
@@ -58,6 +58,15 @@ describe('wait()', () => {
 
   it('rejects ValueError for objects it cannot wait on', async () => {
     await expect(wait([42])).rejects.toBeInstanceOf(ValueError);
-    await expect(wait([Promise.resolve()], -1)).rejects.toBeInstanceOf(ValueError);
+    await expect(wait([Promise.resolve()], 'soon' as never)).rejects.toBeInstanceOf(ValueError);
+  });
+
+  it('treats a negative timeout as 0, as Python does: wait, poll and join return at once', async () => {
+    const [a, b] = Pipe();
+    expect(await wait([b], -1)).toEqual([]);
+    expect(await b.poll(-1)).toBe(false);
+    a.send('x');
+    expect(await wait([b], -5)).toEqual([b]);
+    expect(await b.poll(-1)).toBe(true);
   });
 });

@@ -10,96 +10,21 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import Tinypool from 'tinypool';
-import type { Envelope } from '../cell.js';
-import type { ReplyEnvelope } from '../runtime.js';
-import { Outbox } from './outbox.js';
-import type { FromHost, HostTask, RunRequest, ToHost } from './protocol.js';
+import { workerExecArgv, workerResourceLimits } from './exec-argv.js';
+import { Host, type HostEnd, type HostMode } from './host.js';
+import type { FromHost, HostTask, RunRequest } from './protocol.js';
 
-export type HostMode = 'shared' | 'exclusive';
-
-/** Why a host went away: it finished (exclusive), was closed, or died. */
-export type HostEnd = { kind: 'finished'; result?: unknown } | { kind: 'died'; cause: string; exitCode?: number };
-
-export interface HostEvents {
-  message(host: Host, message: FromHost): void;
-  ended(host: Host, end: HostEnd): void;
-}
+export { Host, type HostEnd, type HostMode };
 
 const HEARTBEAT_SLOT = 0;
 /** set by the host while it loads a module: blocked, but not stuck */
 const LOADING_SLOT = 1;
-/** How long an exclusive host whose Process ended waits for the next one. */
+/** How long an exclusive host whose task ended waits for the next one. */
 const LINGER_MS = 200;
 
-/** Main's handle on one host worker. */
-export class Host {
-  readonly site: number;
-  readonly mode: HostMode;
-  readonly port: MessagePort;
-  readonly heartbeat: Int32Array;
-  /** actors placed here (for least-loaded placement) */
-  load = 0;
-  alive = true;
-  /** the worker said it is closing: its port closing is an orderly end, not a death */
-  closing = false;
-  threadId = -1;
-  lastBeat = 0;
-  lastBeatAt = Date.now();
-  private readonly abort = new AbortController();
-  private readonly outbox = new Outbox((envelopes, replies, transfer) => {
-    if (!this.alive) return;
-    if (envelopes !== undefined) this.port.postMessage({ t: 'd', b: envelopes } satisfies ToHost, transfer as never);
-    if (replies !== undefined) this.port.postMessage({ t: 'r', b: replies } satisfies ToHost);
-  });
-
-  constructor(site: number, mode: HostMode, port: MessagePort, heartbeat: Int32Array) {
-    this.site = site;
-    this.mode = mode;
-    this.port = port;
-    this.heartbeat = heartbeat;
-  }
-
-  get signal(): AbortSignal {
-    return this.abort.signal;
-  }
-
-  post(message: ToHost, transfer?: readonly unknown[]): void {
-    if (!this.alive) return;
-    this.port.postMessage(message, transfer as never);
-  }
-
-  /** a daemon Process's worker, outside tinypool (it must not keep Node alive) */
-  detached = false;
-  /** while idle (exclusive, between Processes): the timer that closes it */
-  linger: NodeJS.Timeout | undefined;
-
-  /** ids this host was told the site of (so it sends to them directly) */
-  readonly told = new Set<string>();
-
-  /** Posts after everything already queued for this host (fences keep their place). */
-  postOrdered(message: ToHost): void {
-    this.outbox.flush();
-    this.post(message);
-  }
-
-  /** Queues an envelope; a burst goes out as one batch at the end of the current tick. */
-  deliver(envelope: Envelope, transfer?: readonly unknown[]): void {
-    this.outbox.send(envelope, transfer);
-  }
-
-  reply(reply: ReplyEnvelope): void {
-    this.outbox.reply(reply);
-  }
-
-  /** Unsent envelopes are handed back when the host dies so asks among them can be answered. */
-  takeUnsent(): Envelope[] {
-    return this.outbox.takeUnsent();
-  }
-
-  /** Ends the worker at once (terminate/kill/watchdog); tinypool replaces it. */
-  terminate(): void {
-    this.abort.abort();
-  }
+export interface HostEvents {
+  message(host: Host, message: FromHost): void;
+  ended(host: Host, end: HostEnd): void;
 }
 
 export interface HostPoolOptions {
@@ -108,6 +33,10 @@ export interface HostPoolOptions {
   watchdog: number;
   logLevel: string;
   events: HostEvents;
+  /** a site number unique in the process, for each new host */
+  allocateSite(): number;
+  /** what a new host starts with: its extension modules and the current name table */
+  boot(): Pick<HostTask, 'extensions' | 'names'>;
 }
 
 /** Where the worker entry lives: next to this file, as .js when built or .ts under tsx/vitest. */
@@ -116,34 +45,13 @@ function workerEntry(): string {
 }
 
 export function hostModuleUrl(): string {
-  const built = new URL('./host-worker.js', import.meta.url);
+  const built = new URL('./worker-main.js', import.meta.url);
   if (existsSync(fileURLToPath(built))) return built.href;
   // Running from src (vitest, tsx): the built host is the same code without a TypeScript
   // compile in every worker; TROUPE_HOST=src forces the sources.
-  const dist = new URL('../../dist/src/hosts/host-worker.js', import.meta.url);
+  const dist = new URL('../../dist/src/hosts/worker-main.js', import.meta.url);
   if (process.env.TROUPE_HOST !== 'src' && existsSync(fileURLToPath(dist))) return dist.href;
-  return new URL('./host-worker.ts', import.meta.url).href;
-}
-
-/**
- * The parent's Node flags minus TypeScript loaders: workers register tsx themselves only when
- * they load a .ts module, and an inherited `--import tsx` makes every worker start ~2x slower.
- */
-function workerExecArgv(): string[] {
-  const out: string[] = [];
-  const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const [name, inline] = flag.split('=', 2);
-    if (name === '--import' || name === '--loader' || name === '--experimental-loader' || name === '--require' || name === '-r') {
-      const value = inline ?? argv[i + 1] ?? '';
-      if (inline === undefined) i++;
-      if (!/tsx|ts-node|vite|vitest/.test(value)) out.push(name!, value);
-      continue;
-    }
-    out.push(flag);
-  }
-  return out;
+  return new URL('./worker-main.ts', import.meta.url).href;
 }
 
 export class HostPool {
@@ -153,13 +61,15 @@ export class HostPool {
   private readonly shared: Host[] = [];
   private readonly starting = new Map<number, Promise<Host>>();
   private readonly all = new Map<number, Host>();
-  private nextSite = 1;
   /** exclusive hosts whose Process ended, kept warm for the next one */
   private readonly idle: Host[] = [];
   /** the shared hosts have all been up once (from then on, replacements boot in the background) */
   private filled = false;
   private watchdog: NodeJS.Timeout | undefined;
   private closed = false;
+  /** hosts running on tinypool threads, and how many threads tinypool may have */
+  private pooled = 0;
+  private readonly maxThreads: number;
 
   constructor(options: HostPoolOptions) {
     this.options = options;
@@ -168,11 +78,12 @@ export class HostPool {
       filename: workerEntry(),
       // two warm workers: the next Process starts while the last one's worker is being returned
       minThreads: 2,
-      // Enough for hundreds of concurrent processes (~8 MiB each); beyond it, starts queue.
-      maxThreads: Math.max(64, 8 * os.availableParallelism()),
+      // Enough for hundreds of concurrent processes; beyond it, hosts get workers of their own.
+      maxThreads: (this.maxThreads = Math.max(64, 8 * os.availableParallelism())),
       idleTimeout: 30_000,
       useAtomics: false,
       execArgv: workerExecArgv(),
+      resourceLimits: workerResourceLimits(),
       workerData: { hostModule: hostModuleUrl() },
       // a worker that dies while hosting is ours to report; tinypool just replaces it
     });
@@ -203,7 +114,7 @@ export class HostPool {
   }
 
   private async addShared(): Promise<Host> {
-    const site = this.nextSite++;
+    const site = this.options.allocateSite();
     const starting = this.start(site, 'shared').then((host) => {
       this.shared.push(host);
       if (this.shared.length >= this.sharedCount) this.filled = true;
@@ -217,35 +128,28 @@ export class HostPool {
     }
   }
 
-  /** A host of its own for one Process target. */
   /**
-   * A host of its own for one Process target (`run`, sent with the task so the target starts
-   * without a round trip) or for Pool work. Resolves at once: messages posted before the worker
-   * is up wait in its control port.
+   * A host of its own for one task (`run`, sent with the host's start so it begins without a
+   * round trip) or for Pool work. Resolves at once: what is posted before the worker is up waits
+   * in its control port. Beyond what the thread pool holds, the host gets a worker of its own
+   * (never queued behind busy threads); `keepAlive: false` makes that worker not keep Node alive
+   * (a daemon Process).
    */
-  exclusiveHost(run?: RunRequest, options: { detached?: boolean } = {}): Promise<Host> {
-    if (options.detached) {
-      const site = this.nextSite++;
-      if (run) run.site = site;
-      const starting = this.start(site, 'exclusive', run, true);
-      starting.catch(() => {});
-      return Promise.resolve(this.all.get(site)!);
-    }
-    if (run) {
+  exclusiveHost(run?: RunRequest, options: { keepAlive?: boolean } = {}): Promise<Host> {
+    const keepAlive = options.keepAlive !== false;
+    if (run && keepAlive) {
       for (let host = this.idle.pop(); host; host = this.idle.pop()) {
         if (!host.alive) continue;
         clearTimeout(host.linger);
-        run.site = host.site;
         host.post(run);
         return Promise.resolve(host);
       }
     }
-    const site = this.nextSite++;
-    if (run) run.site = site;
-    const starting = this.start(site, 'exclusive', run);
+    const own = !keepAlive || this.pooled >= this.maxThreads;
+    const site = this.options.allocateSite();
+    const starting = this.start(site, 'exclusive', run, own, keepAlive);
     starting.catch(() => {});
-    const host = this.all.get(site);
-    return host ? Promise.resolve(host) : starting;
+    return Promise.resolve(this.all.get(site)!);
   }
 
   /**
@@ -269,14 +173,15 @@ export class HostPool {
     this.idle.push(host);
   }
 
-  private start(site: number, mode: HostMode, run?: RunRequest, detached = false): Promise<Host> {
+  private start(site: number, mode: HostMode, run?: RunRequest, own = false, keepAlive = true): Promise<Host> {
     if (this.closed) return Promise.reject(new Error('the system has shut down'));
     const { port1, port2 } = new MessageChannel();
     const watch = new SharedArrayBuffer(8);
     const host = new Host(site, mode, port1, new Int32Array(watch));
-    host.detached = detached;
+    host.detached = own;
     this.all.set(site, host);
-    const task: HostTask = { control: port2, site, system: this.options.system, mode, watch, logLevel: this.options.logLevel, run };
+    if (!own) this.pooled++;
+    const task: HostTask = { control: port2, site, system: this.options.system, mode, watch, logLevel: this.options.logLevel, run, ...this.options.boot() };
     let settled = false;
     let pendingEnd: HostEnd | undefined;
     let rawWorker: { off(event: string, fn: (code: number) => void): void } | undefined;
@@ -284,6 +189,7 @@ export class HostPool {
     const end = (cause: HostEnd): void => {
       if (!host.alive) return;
       host.alive = false;
+      if (!own) this.pooled--;
       rawWorker?.off('exit', onExit);
       // an aborted task is how tinypool learns to drop and replace a dead worker
       if (cause.kind === 'died') {
@@ -303,6 +209,7 @@ export class HostPool {
       endStart?.(cause);
       this.options.events.ended(host, cause);
     };
+    host.dispose = () => end(pendingEnd ?? { kind: 'finished' });
     let endStart: ((cause: HostEnd) => void) | undefined;
     const ready = new Promise<Host>((resolve, reject) => {
       endStart = (cause) => {
@@ -316,7 +223,7 @@ export class HostPool {
           host.threadId = message.threadId;
           // the watchdog counts from now: booting a worker is not being stuck
           host.lastBeatAt = Date.now();
-          const worker = detached ? undefined : this.pool.threads.find((thread) => thread.threadId === message.threadId);
+          const worker = own ? undefined : this.pool.threads.find((thread) => thread.threadId === message.threadId);
           rawWorker = worker?.on('exit', onExit) as typeof rawWorker;
           settled = true;
           resolve(host);
@@ -327,15 +234,10 @@ export class HostPool {
           if (pendingEnd) end(pendingEnd);
           return;
         }
-        if (message.t === 'exitcode' && message.hard) {
-          // process.exit(n): the worker is parked; end it so the pool replaces it
-          this.options.events.message(host, message);
-          return end({ kind: 'died', cause: `process.exit(${message.code})`, exitCode: message.code });
-        }
         this.options.events.message(host, message);
       });
       port1.on('close', () => end(pendingEnd ?? (host.closing ? { kind: 'finished' } : { kind: 'died', cause: 'control port closed' })));
-      if (detached) return this.startDetached(task, port2, host, end, port1);
+      if (own) return this.startOwn(task, port2, host, end, port1, keepAlive);
       this.pool.run(task, { transferList: [port2 as never], signal: host.signal }).then(
         (result: unknown) => {
           // tinypool's answer may overtake the last control messages: end after 'closed' arrives
@@ -346,23 +248,28 @@ export class HostPool {
         (error: Error) => end({ kind: 'died', cause: host.signal.aborted ? 'terminated' : String(error?.message ?? error) }),
       );
     });
+    host.ready = ready.then(() => {});
+    host.ready.catch(() => {});
     if (mode === 'shared') this.startWatchdog();
     return ready;
   }
 
   /**
-   * A daemon Process runs on a worker of its own outside tinypool: tinypool keeps the Node process
-   * alive while a task runs, and a daemon must not (Python terminates daemons when the main
-   * program ends; Node ends a process's worker threads when it exits).
+   * A host on a worker of its own, outside tinypool: when the thread pool is full (a big Pool), or
+   * for work that must not keep Node alive (tinypool keeps the process alive while a task runs;
+   * a daemon Process must end with the main program, as in Python).
    */
-  private startDetached(task: HostTask, port2: MessagePort, host: Host, end: (cause: HostEnd) => void, port1: MessagePort): void {
+  private startOwn(task: HostTask, port2: MessagePort, host: Host, end: (cause: HostEnd) => void, port1: MessagePort, keepAlive: boolean): void {
     const worker = new Worker(workerEntry(), {
       workerData: { hostModule: hostModuleUrl(), detached: task },
       transferList: [port2],
       execArgv: workerExecArgv(),
+      resourceLimits: workerResourceLimits(),
     });
-    worker.unref();
-    port1.unref();
+    if (!keepAlive) {
+      worker.unref();
+      port1.unref();
+    }
     host.signal.addEventListener('abort', () => void worker.terminate());
     worker.on('error', (error) => end({ kind: 'died', cause: String(error?.message ?? error) }));
     worker.on('exit', (code) => end(host.closing ? { kind: 'finished' } : { kind: 'died', cause: `worker exited with code ${code}`, exitCode: code }));
@@ -394,7 +301,11 @@ export class HostPool {
       clearTimeout(host.linger);
       host.closing = true;
       host.post({ t: 'close' });
+      // workers of their own are not tinypool's to end
+      if (host.detached) host.terminate();
     }
     await this.pool.destroy();
+    // the workers are gone: their ports' close events may still be on their way
+    for (const host of [...this.all.values()]) host.dispose();
   }
 }

@@ -9,15 +9,15 @@
  * messages arrive in the order they were sent, whichever path each took.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { Envelope } from '../cell.js';
-import { decodeBatch, type ReplyEnvelope } from '../runtime.js';
+import type { Envelope, ReplyEnvelope } from '../envelope.js';
+import { decodeBatch, type WireBatch } from '../wire.js';
 import { Outbox } from './outbox.js';
 
 export interface PeerBatch {
   /** the fence this batch must not overtake */
-  q: number;
-  b: Envelope[] | string;
-  r: ReplyEnvelope[];
+  fence: number;
+  envelopes: WireBatch;
+  replies: ReplyEnvelope[];
 }
 
 export interface PeerSink {
@@ -36,7 +36,7 @@ export class Peer {
   private held: PeerBatch[] = [];
   private readonly outbox = new Outbox((envelopes, replies, transfer) => {
     if (this.closed) return;
-    const batch: PeerBatch = { q: this.sentFence, b: envelopes ?? [], r: replies ?? [] };
+    const batch: PeerBatch = { fence: this.sentFence, envelopes: envelopes ?? [], replies: replies ?? [] };
     this.port.postMessage(batch, transfer as never);
   });
   closed = false;
@@ -46,6 +46,8 @@ export class Peer {
     this.port = port;
     this.sink = sink;
     port.on('message', (batch: PeerBatch) => this.onBatch(batch));
+    // the control port keeps the worker alive; a peer link must not (a Process's ref'd work is counted)
+    port.unref();
     port.on('close', () => {
       this.closed = true;
       onClose();
@@ -60,13 +62,13 @@ export class Peer {
   fenceArrived(seq: number): void {
     if (seq > this.seenFence) this.seenFence = seq;
     if (this.held.length === 0) return;
-    const ready = this.held.filter((batch) => batch.q <= this.seenFence);
-    this.held = this.held.filter((batch) => batch.q > this.seenFence);
+    const ready = this.held.filter((batch) => batch.fence <= this.seenFence);
+    this.held = this.held.filter((batch) => batch.fence > this.seenFence);
     for (const batch of ready) this.deliver(batch);
   }
 
   private onBatch(batch: PeerBatch): void {
-    if (batch.q > this.seenFence || this.held.length > 0) {
+    if (batch.fence > this.seenFence || this.held.length > 0) {
       this.held.push(batch);
       return this.fenceArrived(this.seenFence);
     }
@@ -74,8 +76,8 @@ export class Peer {
   }
 
   private deliver(batch: PeerBatch): void {
-    for (const envelope of decodeBatch(batch.b)) this.sink.receive(envelope);
-    for (const reply of batch.r) this.sink.receiveReply(reply);
+    for (const envelope of decodeBatch(batch.envelopes)) this.sink.receive(envelope);
+    for (const reply of batch.replies) this.sink.receiveReply(reply);
   }
 
   send(envelope: Envelope, transfer: readonly unknown[] | undefined): void {

@@ -1,11 +1,12 @@
 /**
- * The control protocol between the main thread and a host worker, one message shape per `t`.
- * Envelopes and replies travel in batches (`d`, `r`) so a burst costs one postMessage.
+ * The control protocol between the main thread and a host worker: one message shape per `t`, in
+ * two closed unions (ToHost, FromHost) that both sides switch over exhaustively. Envelopes and
+ * replies travel in batches (`envelopes`, `replies`) so a burst costs one postMessage.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { Envelope } from '../cell.js';
 import type { Locator } from '../define.js';
-import type { ReplyEnvelope } from '../runtime.js';
+import type { ReplyEnvelope } from '../envelope.js';
+import type { WireBatch } from '../wire.js';
 
 /** The tinypool task that turns a pooled worker into a host. */
 export interface HostTask {
@@ -13,13 +14,18 @@ export interface HostTask {
   site: number;
   system: string;
   mode: 'shared' | 'exclusive';
-  /** [busy cell slot, handler start time in ms] for the watchdog */
+  /** [heartbeat, modules loading] for the watchdog */
   watch: SharedArrayBuffer;
   logLevel: string;
-  /** exclusive hosts: the Process to run at once */
+  /** host-side extension modules to import before taking work (paths from the package root) */
+  extensions: string[];
+  /** the name table when the host started (later changes arrive as `names` messages) */
+  names: Array<[name: string, id: string]>;
+  /** exclusive hosts: the task to run at once */
   run?: RunRequest;
 }
 
+/** Starts an actor on a host. */
 export interface SpawnRequest {
   t: 'spawn';
   rid: number;
@@ -29,37 +35,25 @@ export interface SpawnRequest {
   loc: Locator;
   args: unknown[];
   snapshot: unknown;
-  h?: 1;
+  handles?: 1;
 }
 
-/** A Process target to run in an exclusive host (DESIGN §4.1). */
+/** An exclusive host's one task, run by the host-side extension `ext` (e.g. a Process target). */
 export interface RunRequest {
   t: 'run';
-  /** the host's site, filled in by HostPool */
-  site?: number;
-  id: string;
-  loc: Locator;
-  args: unknown[];
-  h?: 1;
-  process: ProcessInfo;
+  ext: string;
+  /** the identity the task runs as (the actor-like id of a Process), if any */
+  id?: string;
+  payload: unknown;
+  handles?: 1;
 }
 
-/** What `currentProcess()` knows inside a worker. */
-export interface ProcessInfo {
-  name: string;
-  pid: number;
-  daemon: boolean;
-  id: string;
-  /** the mailbox Queue handle (revived in the worker) */
-  mailbox?: unknown;
-  parent: { name: string; pid: number; id: string | null } | null;
-  /** the multiprocessing log level when it started (lifecycle records are INFO) */
-  logLevel?: number;
-}
+/** A change of the name table, pushed to every host in order (`id` undefined: unbound). */
+export type NameChange = [name: string, id: string | undefined];
 
 export type ToHost =
-  | { t: 'd'; b: Envelope[] | string }
-  | { t: 'r'; b: ReplyEnvelope[] }
+  | { t: 'envelopes'; batch: WireBatch }
+  | { t: 'replies'; batch: ReplyEnvelope[] }
   | SpawnRequest
   | RunRequest
   | { t: 'stop'; id: string; reason: unknown }
@@ -67,23 +61,31 @@ export type ToHost =
   | { t: 'crash'; id: string; error: unknown }
   | { t: 'hang'; id: string; ms: number }
   | { t: 'down'; ids: string[] }
-  | { t: 'res'; rid: number; ok: boolean; v: unknown; h?: 1 }
-  | { t: 'task'; rid: number; loc: Locator; args: unknown[]; h?: 1 }
+  | { t: 'result'; rid: number; ok: boolean; value: unknown; handles?: 1 }
+  | { t: 'task'; rid: number; loc: Locator; args: unknown[]; handles?: 1 }
   | { t: 'peer'; site: number; port: MessagePort }
   | { t: 'where'; id: string; site: number }
   | { t: 'fence'; from: number; seq: number }
+  | { t: 'names'; changes: NameChange[] }
+  | { t: 'ext'; ext: string; msg: unknown }
   | { t: 'close' };
 
 export type FromHost =
   | { t: 'ready'; threadId: number }
-  | { t: 'd'; b: Envelope[] | string }
-  | { t: 'r'; b: ReplyEnvelope[] }
-  | { t: 'spawned'; rid: number; ok: boolean; v: unknown }
+  | { t: 'envelopes'; batch: WireBatch }
+  | { t: 'replies'; batch: ReplyEnvelope[] }
+  | { t: 'spawned'; rid: number; ok: boolean; error?: unknown }
   | { t: 'exited'; id: string; reason: unknown }
-  | { t: 'dead'; b: Envelope[] }
-  | { t: 'call'; rid: number; op: string; args: unknown[]; h?: 1 }
-  | { t: 'exitcode'; id: string; code: number; hard: boolean }
-  | { t: 'log'; b: unknown[] }
-  | { t: 'taskDone'; rid: number; ok: boolean; v: unknown; h?: 1 }
+  | { t: 'dead'; batch: import('../envelope.js').Envelope[] }
+  | { t: 'call'; rid: number; ext?: string; op: string; args: unknown[]; handles?: 1 }
+  | { t: 'ran'; ext: string; result: unknown }
+  | { t: 'log'; lines: string[] }
+  | { t: 'taskDone'; rid: number; ok: boolean; value: unknown; handles?: 1 }
   | { t: 'fence'; to: number; seq: number }
+  | { t: 'ext'; ext: string; msg: unknown }
   | { t: 'closed' };
+
+/** For exhaustive switches over the protocol unions. */
+export function unreachable(message: never): never {
+  throw new Error(`unknown control message ${JSON.stringify((message as { t?: unknown })?.t)}`);
+}

@@ -95,6 +95,8 @@ export interface Consumer {
   fail(index: number, error: unknown): void;
   /** nothing more will arrive (terminate, broken pool) */
   abort(error: unknown): void;
+  /** the job has `chunks` chunks in all (known once a lazy iterable was read to its end) */
+  total?(chunks: number): void;
 }
 
 type Entry = { values: unknown[]; from: number; count: number } | { error: unknown };
@@ -118,11 +120,16 @@ export class ResultStream implements Consumer, AsyncIterableIterator<unknown> {
   private aborted: { error: unknown } | undefined;
   private waiter: { resolve(result: IteratorResult<unknown>): void; reject(error: unknown): void } | undefined;
 
-  constructor(
-    private readonly total: number,
-    private readonly ordered: boolean,
-  ) {
-    this.entries = new Array(total);
+  /** chunks in all: Infinity until the iterable has been read to its end */
+  private count = Infinity;
+
+  constructor(private readonly ordered: boolean) {
+    this.entries = [];
+  }
+
+  total(chunks: number): void {
+    this.count = chunks;
+    this.wake();
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
@@ -152,12 +159,12 @@ export class ResultStream implements Consumer, AsyncIterableIterator<unknown> {
 
   /** `break` out of `for await`: stop reading (the tasks still run, as in Python). */
   async return(): Promise<IteratorResult<unknown>> {
-    this.cursor = this.total;
+    this.cursor = this.count = 0;
     return { done: true, value: undefined };
   }
 
   private arrive(index: number, entry: Entry): void {
-    if (index >= this.total || this.entries[index] !== undefined) return;
+    if (index >= this.count || this.entries[index] !== undefined) return;
     this.entries[index] = entry;
     this.arrivals.push(index);
     this.wake();
@@ -166,7 +173,7 @@ export class ResultStream implements Consumer, AsyncIterableIterator<unknown> {
   private wake(): void {
     const waiter = this.waiter;
     if (!waiter) return;
-    if (this.cursor >= this.total) {
+    if (this.cursor >= this.count) {
       this.waiter = undefined;
       return waiter.resolve({ done: true, value: undefined });
     }
@@ -175,7 +182,7 @@ export class ResultStream implements Consumer, AsyncIterableIterator<unknown> {
     if (entry === undefined) {
       if (!this.aborted) return;
       this.waiter = undefined;
-      this.cursor = this.total;
+      this.cursor = this.count = 0;
       return waiter.reject(this.aborted.error);
     }
     this.waiter = undefined;

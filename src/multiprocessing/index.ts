@@ -1,7 +1,9 @@
 /**
  * `troupe/multiprocessing`: Python's multiprocessing in TypeScript (DESIGN §4). One module per
- * concept, as in CPython's Lib/multiprocessing; this file only re-exports.
+ * concept, as in CPython's Lib/multiprocessing; this file only re-exports (and, by importing
+ * extension.ts, registers the facade with the kernel).
  */
+import './extension.js';
 export {
   ValueError,
   RuntimeError,
@@ -18,8 +20,12 @@ export {
   MaybeEncodingError,
   BrokenWorkerError,
   AbandonedLockError,
+  FileNotFoundError,
+  FileExistsError,
 } from '../errors.js';
-export { Process, currentProcess, parentProcess, activeChildren, cpuCount, exit, type ProcessOptions } from './process.js';
+export { Process, type ProcessOptions } from './process.js';
+export { currentProcess, parentProcess, activeChildren, cpuCount } from './current.js';
+export { exit } from './exit.js';
 export {
   SUBDEBUG,
   DEBUG,

@@ -1,28 +1,21 @@
 /**
  * Python's multiprocessing logging (DESIGN §4.6): `getLogger()`, `logToStderr(level?)`, the level
  * constants, and `mpLog` for the runtime's own lifecycle records. In main a record is written at
- * once through the log sink's single destination; in a worker records are batched to main over the
- * host's control port (one postMessage per tick, flushed before the worker ends), so lines from
- * many processes never interleave. The level lives in shared memory: workers filter where they log.
+ * once through the log sink's single destination; in a worker records are batched to main (one
+ * message per tick, flushed before the worker ends a task), so lines from many processes never
+ * interleave. The level lives in shared memory: workers filter where they log.
  */
 import { format } from 'node:util';
 import { threadId } from 'node:worker_threads';
-import {
-  CONFIG_LEVEL,
-  CONFIG_STDERR,
-  DEFAULT_LEVEL,
-  flushLines,
-  LEVEL_NAMES,
-  LogSink,
-  SINK_NAME,
-  writeRecords,
-  type LogRecord,
-} from '../../actors/log-sink.js';
+import { writeRecords } from '../../actors/log-sink/destination.js';
+import { CONFIG_LEVEL, CONFIG_STDERR, DEFAULT_LEVEL, SINK_NAME, type LogRecord } from '../../actors/log-sink/protocol.js';
+import { LOG_SINK, sharedLogConfig } from '../../actors/log-sink/sink.js';
 import { mainSystem } from '../default-system.js';
 import { ValueError } from '../errors.js';
-import { currentHost, type HostRuntime } from '../hosts/host-worker.js';
-import type { SystemImpl } from '../system.js';
-import { setLogSinkStarter } from './process.js';
+import { currentHost } from '../hosts/current.js';
+import type { HostRuntime } from '../hosts/host-runtime.js';
+import { extensionCall } from '../kernel-call.js';
+import { runningProcess } from './identity.js';
 
 /** Python's logging levels (SUBDEBUG and SUBWARNING are multiprocessing's own). */
 export const SUBDEBUG = 5;
@@ -32,6 +25,8 @@ export const SUBWARNING = 25;
 export const WARNING = 30;
 export const ERROR = 40;
 export const CRITICAL = 50;
+
+const LEVEL_BY_NAME: Record<string, number> = { SUBDEBUG, DEBUG, INFO, SUBWARNING, WARNING, ERROR, CRITICAL };
 
 /** The runtime's logger, with Python's methods; messages are formatted with `util.format`. */
 export interface MultiprocessingLogger {
@@ -58,44 +53,45 @@ interface LoggingState {
   logger: Logger;
   batch: LogRecord[];
   scheduled: boolean;
-  asked: WeakSet<HostRuntime>;
+  /** the shared settings, in a worker once main sent them */
+  config: Int32Array | undefined;
+  asked: boolean;
   local: WeakMap<HostRuntime, LocalSettings>;
 }
 
 const SLOT = Symbol.for('troupe.mpLogging');
-const FLUSH_SLOT = Symbol.for('troupe.flushWorkerLogs');
-/** [level, stderr] in shared memory: created in main; a worker gets it from the sink or its pool */
-const CONFIG_SLOT = Symbol.for('troupe.logConfig');
-/** a pool worker's name, set on its host by pool-worker.ts */
-const WORKER_NAME = Symbol.for('troupe.workerName');
 /** a worker posts at once when this many records wait (bounds memory and latency) */
 const MAX_BATCH = 256;
 
 function state(): LoggingState {
   const slots = globalThis as unknown as Record<symbol, LoggingState | undefined>;
-  let s = slots[SLOT];
-  if (!s) {
-    s = { logger: undefined as unknown as Logger, batch: [], scheduled: false, asked: new WeakSet(), local: new WeakMap() };
-    s.logger = new Logger();
-    slots[SLOT] = s;
-    (globalThis as unknown as Record<symbol, () => void>)[FLUSH_SLOT] = flushWorkerLogs;
-  }
-  return s;
+  return (slots[SLOT] ??= { logger: new Logger(), batch: [], scheduled: false, config: undefined, asked: false, local: new WeakMap() });
 }
 
-/** Internal: the shared [level, stderr] settings; undefined in a worker that has not got them yet. */
-export function logConfig(): Int32Array | undefined {
-  const slots = globalThis as unknown as Record<symbol, Int32Array | undefined>;
-  // the thread that owns systems creates them; a host worker receives them from main
-  if (!currentHost()) slots[CONFIG_SLOT] ??= new Int32Array(new SharedArrayBuffer(8));
-  return slots[CONFIG_SLOT];
+/** The shared [level, stderr] settings; undefined in a worker that has not got them yet. */
+function logConfig(): Int32Array | undefined {
+  if (!currentHost()) return sharedLogConfig();
+  return state().config;
+}
+
+/** A worker adopts main's shared settings (sent with its Process or its first Pool batch). */
+export function adoptLogConfig(buffer: SharedArrayBuffer | undefined): void {
+  if (buffer && currentHost()) state().config ??= new Int32Array(buffer);
+}
+
+/** Main's shared settings, to send to a worker. */
+export function logConfigBuffer(): SharedArrayBuffer | undefined {
+  return logConfig()?.buffer as SharedArrayBuffer | undefined;
+}
+
+/** The level processes start with (lifecycle records are INFO). */
+export function currentLogLevel(): number {
+  const config = logConfig();
+  return (config && Atomics.load(config, CONFIG_LEVEL)) || DEFAULT_LEVEL;
 }
 
 function checkLevel(level: unknown, what: string): number {
-  if (typeof level === 'string') {
-    const named = Object.entries(LEVEL_NAMES).find(([, name]) => name === level.toUpperCase());
-    if (named) return Number(named[0]);
-  }
+  if (typeof level === 'string' && LEVEL_BY_NAME[level.toUpperCase()] !== undefined) return LEVEL_BY_NAME[level.toUpperCase()]!;
   if (typeof level !== 'number' || !Number.isInteger(level) || level < 0) {
     throw new ValueError(`${what} needs a level number such as INFO (20) or DEBUG (10), got ${JSON.stringify(level) ?? String(level)}`);
   }
@@ -132,14 +128,12 @@ class Logger implements MultiprocessingLogger {
     const value = checkLevel(level, 'setLevel(level)');
     const host = currentHost();
     if (host) localSettings(host).level = value;
-    else Atomics.store(logConfig()!, CONFIG_LEVEL, value);
+    else Atomics.store(sharedLogConfig(), CONFIG_LEVEL, value);
   }
   getEffectiveLevel(): number {
     const host = currentHost();
     const own = host ? state().local.get(host)?.level : undefined;
-    if (own) return own;
-    const config = logConfig();
-    return (config && Atomics.load(config, CONFIG_LEVEL)) || DEFAULT_LEVEL;
+    return own ?? currentLogLevel();
   }
 }
 
@@ -157,7 +151,7 @@ function localSettings(host: HostRuntime): LocalSettings {
  * @example getLogger().warning('disk %s is %d%% full', '/dev/sda1', 93);
  */
 export function getLogger(): MultiprocessingLogger {
-  if (!currentHost()) void ensureLogSink(mainSystem());
+  if (!currentHost()) mainSystem().extension(LOG_SINK);
   return state().logger;
 }
 
@@ -175,56 +169,33 @@ export function logToStderr(level?: number): MultiprocessingLogger {
     settings.stderr = true;
     if (value !== undefined) settings.level = value;
   } else {
-    const config = logConfig()!;
+    const config = sharedLogConfig();
     Atomics.store(config, CONFIG_STDERR, 1);
     if (value !== undefined) Atomics.store(config, CONFIG_LEVEL, value);
-    void ensureLogSink(mainSystem());
+    mainSystem().extension(LOG_SINK);
+    installExitRecords();
   }
   return state().logger;
 }
 
 /**
- * Internal: the runtime's own records (process lifecycle), optionally on behalf of a named
+ * The runtime's own records (process lifecycle, abandoned locks), optionally on behalf of a named
  * process. In a worker the record is posted at once, since the worker may end right after.
  */
 export function mpLog(level: number, msg: string, processName?: string): void {
   emit(level, msg, [], processName);
   if (currentHost()) flushWorkerLogs();
 }
-setLogSinkStarter(ensureLogSink);
 
-/** Internal: posts a worker's pending records to main now (call before the worker ends). */
+/** Posts a worker's pending records to main now (before the worker ends a task). */
 export function flushWorkerLogs(): void {
   const s = state();
   s.scheduled = false;
   if (s.batch.length === 0) return;
-  const batch = s.batch;
+  const records = s.batch;
   s.batch = [];
   const host = currentHost();
-  if (host) host.post({ t: 'log', b: batch });
-  else for (const record of batch) process.stderr.write(`[${LEVEL_NAMES[record.l] ?? `Level ${record.l}`}/${record.n}] ${record.m}\n`);
-}
-
-const sinks = new WeakMap<SystemImpl, Promise<void>>();
-
-/**
- * Internal: starts the system's log sink (once), which writes the records its workers send.
- * The facade calls it before it puts work on workers (Pool, Process).
- */
-export function ensureLogSink(system: SystemImpl): Promise<void> {
-  let ready = sinks.get(system);
-  if (!ready) {
-    if (system.closed) return Promise.resolve();
-    ready = system.spawn(LogSink, { placement: 'main', name: SINK_NAME, args: [logConfig()!.buffer] }).then(
-      () => {},
-      (error: unknown) => {
-        if ((error as Error)?.name !== 'NameTakenError') system.log.error({ err: error }, 'the log sink did not start; worker log records are dropped');
-      },
-    );
-    system.onShutdown(flushLines);
-    sinks.set(system, ready);
-  }
-  return ready;
+  if (host) host.postExtension(SINK_NAME, { records });
 }
 
 function emit(level: number, msg: string, args: unknown[], name: string | undefined): void {
@@ -234,41 +205,66 @@ function emit(level: number, msg: string, args: unknown[], name: string | undefi
   const config = logConfig();
   const threshold = local?.level ?? (config ? Atomics.load(config, CONFIG_LEVEL) || DEFAULT_LEVEL : 0);
   if (level < threshold) return;
-  const record: LogRecord = { l: level, n: name ?? processName(host), m: args.length > 0 ? format(msg, ...args) : String(msg) };
-  if (!host) return writeRecords([record], config!, mainSystem().log);
-  if (local?.level !== undefined) record.f = 1;
-  if (local?.stderr) record.s = 1;
+  const record: LogRecord = { level, process: name ?? processName(host), message: args.length > 0 ? format(msg, ...args) : String(msg) };
+  if (!host) {
+    const system = mainSystem();
+    system.extension(LOG_SINK);
+    return writeRecords([record], config!, system.log);
+  }
+  if (local?.level !== undefined) record.ownLevel = 1;
+  if (local?.stderr) record.stderr = 1;
   s.batch.push(record);
   if (s.batch.length >= MAX_BATCH) flushWorkerLogs();
   else if (!s.scheduled) {
     s.scheduled = true;
     queueMicrotask(flushWorkerLogs);
   }
-  if (!config && !s.asked.has(host)) askConfig(host, s);
+  if (!config && !s.asked) askConfig(s);
 }
 
-/** Fetches the shared settings once per host, so later records are filtered where they are made. */
-function askConfig(host: HostRuntime, s: LoggingState): void {
-  s.asked.add(host);
-  host
-    .ref(`name:${SINK_NAME}`, SINK_NAME)
-    .ask<Int32Array>({ type: 'config' }, { timeout: Infinity })
-    .then((config) => {
-      (globalThis as unknown as Record<symbol, Int32Array | undefined>)[CONFIG_SLOT] ??= config;
+/** Fetches the shared settings once per worker, so later records are filtered where they are made. */
+function askConfig(s: LoggingState): void {
+  s.asked = true;
+  extensionCall(LOG_SINK, 'config', [])
+    .then((buffer) => {
+      s.config ??= new Int32Array(buffer as SharedArrayBuffer);
     })
-    .catch(() => {});
+    .catch(() => {
+      s.asked = false;
+    });
 }
 
 /** Python's processName: the Process's name, the pool worker's, the actor's label, or the thread. */
 function processName(host: HostRuntime | undefined): string {
+  const running = runningProcess();
   if (!host) {
     const system = mainSystem();
     const id = system.runtime.currentSender();
     return id === undefined ? 'MainProcess' : (system.labelOf(id) ?? id);
   }
-  if (host.process) return host.process.name;
   const id = host.currentSender();
   const cell = id === undefined ? undefined : host.cells.get(id);
   if (cell) return cell.label;
-  return ((host as unknown as Record<symbol, string | undefined>)[WORKER_NAME]) ?? `Thread-${threadId}`;
+  return running?.name ?? `Thread-${threadId}`;
+}
+
+let exitRecords = false;
+/**
+ * Python's atexit hook in the main process: `process shutting down`, then `calling terminate()
+ * for daemon X` for each daemon still running (they end with the main program) and `calling
+ * join() for process X` for the others.
+ */
+function installExitRecords(): void {
+  if (exitRecords) return;
+  exitRecords = true;
+  process.once('beforeExit', () => {
+    const system = mainSystem();
+    mpLog(INFO, 'process shutting down');
+    mpLog(DEBUG, 'running all "atexit" finalizers with priority >= 0');
+    const live = system.extensionByName('multiprocessing') as { processes?: { processes: Array<{ name: string; daemon: boolean }> } } | undefined;
+    const running = live?.processes?.processes ?? [];
+    for (const proc of running) if (proc.daemon) mpLog(INFO, `calling terminate() for daemon ${proc.name}`);
+    for (const proc of running) if (!proc.daemon) mpLog(INFO, `calling join() for process ${proc.name}`);
+    mpLog(DEBUG, 'running the remaining "atexit" finalizers');
+  });
 }

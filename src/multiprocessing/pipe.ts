@@ -1,16 +1,18 @@
 /**
  * Pipe and Connection, as in CPython's multiprocessing/connection.py (DESIGN §4.3). One queue
- * server holds both ends' mailboxes; end `e` receives what the other end sent. The server tracks
- * who owns each end (whoever last used or received it), so recv() rejects EOFError once the other
- * end was closed or its owner exited and everything it sent has been read — it never hangs.
+ * server holds both ends' mailboxes; channel e holds what end 1-e sent. Each Connection object is
+ * its holder's own copy of an end, as a file descriptor is in Python: sending it to a Process or
+ * in a message gives the receiver a new copy (registered before the message leaves), close()
+ * closes this copy only, and the other end sees EOF once every copy is closed or its holder exited.
  */
 import { serialize } from 'node:v8';
-import { CLOSED, GONE, FLAGS, SIZE, type ToServer } from '../../actors/queue-server.js';
+import { nanoid } from 'nanoid';
+import { FINISHED, FLAGS, SIZE, type ToServer } from '../../actors/queue-server/protocol.js';
 import { BufferTooShort, OSError, ValueError } from '../errors.js';
-import { checkCloneable, registerHandle } from '../handles.js';
+import { classify, registerHandle, TO_WIRE } from '../handles.js';
 import { callerId, currentRuntime } from '../kernel-call.js';
 import { trackAsyncIdentity, type Runtime } from '../runtime.js';
-import { Inbox, NONE, Feeder, checkTimeout, startServer, WAITABLE } from './queue-client.js';
+import { Inbox, NONE, startServer, waitTimeout, WAITABLE } from './queue-client.js';
 
 const LOCAL = Symbol('troupe.connection.local');
 
@@ -19,21 +21,23 @@ interface Local {
   counts: Int32Array;
   inbox: Inbox;
   closed: boolean;
-  /** a copy of this handle was sent to another thread: closing it here does not close the end */
-  handedOff: boolean;
+  /** a message longer than recvBytes' maxLength was refused: the end reads no more (Python) */
+  unreadable: boolean;
 }
 
+/** A Connection as it travels: its pipe, its end, and the copy the receiver will hold. */
 interface ConnectionData {
   __troupe: 'conn';
   id: string;
   end: 0 | 1;
   duplex: boolean;
   counts: SharedArrayBuffer;
+  copy: string;
 }
 
 /**
- * One end of a Pipe. `send` never blocks; receives return Promises. A Connection passed to a
- * Process or inside a message arrives as a working end of the same pipe.
+ * One end of a Pipe (one copy of it). `send` never blocks; receives return Promises. A Connection
+ * passed to a Process or inside a message arrives as a working end of the same pipe.
  */
 export class Connection<T = any> {
   declare readonly __troupe: 'conn';
@@ -41,6 +45,7 @@ export class Connection<T = any> {
   declare readonly end: 0 | 1;
   declare readonly duplex: boolean;
   declare readonly counts: SharedArrayBuffer;
+  declare readonly copy: string;
   declare [LOCAL]: Local;
 
   /** Connections come from Pipe(); this constructor is internal. */
@@ -52,27 +57,29 @@ export class Connection<T = any> {
   }
 
   get readable(): boolean {
-    return this.duplex || this.end === 0;
+    return (this.duplex || this.end === 0) && !this[LOCAL].unreadable;
   }
 
   get writable(): boolean {
     return this.duplex || this.end === 1;
   }
 
-  /** Sends `obj` to the other end (a structured-clone copy); SerializationError if it cannot travel. */
+  /**
+   * Sends `obj` to the other end (a structured-clone copy); SerializationError if it cannot travel,
+   * OSError (Python's BrokenPipeError) once every copy of the other end is closed.
+   */
   send(obj: T): void {
     const local = this.usable('write');
     const peer = 1 - this.end;
-    const flags = Atomics.load(local.counts, FLAGS);
-    if ((flags & (CLOSED(peer) | GONE(peer))) !== 0) {
-      throw new OSError(`cannot send: the other end of the pipe was ${(flags & CLOSED(peer)) !== 0 ? 'closed' : 'left by its exited owner'} (Python's BrokenPipeError)`, 'closed');
+    if ((Atomics.load(local.counts, FLAGS) & FINISHED(peer)) !== 0) {
+      throw new OSError('cannot send: every copy of the other end of the pipe was closed, or its holders exited (Python\'s BrokenPipeError)', 'closed');
     }
-    checkCloneable(obj, 'the object sent');
-    Feeder.of(local.runtime, this.id).push(this.end, obj);
+    const flags = classify(obj, 'the object sent');
     Atomics.add(local.counts, SIZE + peer, 1);
+    local.runtime.sendItem(this.id, 'sendMany', this.end, obj, flags);
   }
 
-  /** Receives the next object; EOFError once the other end is closed or gone and all is read. */
+  /** Receives the next object; EOFError once every copy of the other end is closed and all is read. */
   recv(): Promise<T> {
     return settle(() => {
       const local = this.usable('read');
@@ -84,13 +91,13 @@ export class Connection<T = any> {
 
   /**
    * Whether data (or EOF) is ready to read. As in Python, no timeout returns at once; a timeout in
-   * ms waits up to that long; `null` waits until something is ready.
+   * ms waits up to that long (negative: 0); `null` waits until something is ready.
    */
   poll(timeout?: number | null): Promise<boolean> {
     return settle(() => {
       const local = this.usable('read');
-      const ms = timeout === undefined ? 0 : checkTimeout(timeout, 'poll()');
-      return local.inbox.poll(ms, { e: this.end }).ready;
+      const ms = timeout === undefined ? 0 : waitTimeout(timeout, 'poll()');
+      return local.inbox.poll(ms).ready;
     });
   }
 
@@ -107,8 +114,7 @@ export class Connection<T = any> {
 
   /**
    * Receives one message as bytes (a message sent with send() arrives v8-serialised). A message
-   * longer than `maxLength` rejects OSError `too-long` and, unlike Python, stays in the pipe: read
-   * it with a larger maxLength, recvBytesInto() or recv().
+   * longer than `maxLength` rejects OSError `too-long`, and this end is no longer readable (Python).
    */
   recvBytes(maxLength?: number): Promise<Uint8Array> {
     return settle(async () => {
@@ -116,16 +122,12 @@ export class Connection<T = any> {
         throw new ValueError(`recvBytes: maxLength must be a non-negative number (got ${String(maxLength)})`);
       }
       const local = this.usable('read');
-      for (;;) {
-        await local.inbox.fetch(this.getMessage(local));
-        const peeked = local.inbox.peek();
-        if (peeked === NONE) continue;
-        const bytes = messageBytes(peeked);
-        if (maxLength !== undefined && bytes.length > maxLength) {
-          throw new OSError(`the message is ${bytes.length} bytes, longer than maxLength ${maxLength}; it stays in the pipe (read it with a larger maxLength)`, 'too-long');
-        }
-        if (local.inbox.take() !== NONE) return bytes;
+      const bytes = messageBytes(await this.recv());
+      if (maxLength !== undefined && bytes.length > maxLength) {
+        local.unreadable = true;
+        throw new OSError(`bad message length: the message is ${bytes.length} bytes, longer than maxLength ${maxLength}; this end is no longer readable`, 'too-long');
       }
+      return bytes;
     });
   }
 
@@ -147,37 +149,42 @@ export class Connection<T = any> {
     });
   }
 
-  /**
-   * Closes this handle. The other end sees EOF once everything sent was read — unless a copy of
-   * this handle went to another process or actor, which then holds the end open (as with Python's
-   * file descriptors after fork).
-   */
+  /** Closes this copy (idempotent). The other end sees EOF once every copy of this end is closed. */
   close(): void {
     const local = this[LOCAL];
     if (local.closed) return;
     local.closed = true;
     local.inbox.giveBack();
-    if (!local.handedOff) local.inbox.send({ type: 'close', e: this.end, s: local.runtime.site });
+    local.inbox.send({ type: 'close', copy: this.copy });
   }
 
   [WAITABLE](): { ready: Promise<boolean>; cancel(): void } {
-    return this.usable('read').inbox.poll(null, { e: this.end });
+    return this.usable('read').inbox.poll(null);
+  }
+
+  /** Leaving this thread: the receiver gets a copy of its own, registered first (held by `destination`). */
+  [TO_WIRE](destination: string): ConnectionData {
+    const local = this.usable('any');
+    const copy = nanoid();
+    local.inbox.send({ type: 'copy', end: this.end, copy, holder: destination });
+    return { __troupe: 'conn', id: this.id, end: this.end, duplex: this.duplex, counts: this.counts, copy };
   }
 
   toString(): string {
     return `<Connection ${this.id}#${this.end}${this.duplex ? '' : this.end === 0 ? ' read-only' : ' write-only'}>`;
   }
 
-  private usable(direction: 'read' | 'write'): Local {
+  private usable(direction: 'read' | 'write' | 'any'): Local {
     const local = this[LOCAL];
     if (local.closed) throw new OSError('handle is closed: close() was called on this Connection', 'closed');
-    if (direction === 'read' && !this.readable) throw new OSError('connection is write-only: receive on the other end of Pipe(false)', 'write-only');
+    if (direction === 'read' && !(this.duplex || this.end === 0)) throw new OSError('connection is write-only: receive on the other end of Pipe(false)', 'write-only');
+    if (direction === 'read' && local.unreadable) throw new OSError('connection is not readable: an earlier recvBytes(maxLength) met a longer message', 'too-long');
     if (direction === 'write' && !this.writable) throw new OSError('connection is read-only: send on the other end of Pipe(false)', 'read-only');
     return local;
   }
 
   private getMessage(local: Local): ToServer {
-    return { type: 'get', c: this.end, e: this.end, block: true, timeout: null, s: local.runtime.site };
+    return { type: 'get', channel: this.end, block: true, timeout: null, site: local.runtime.site };
   }
 }
 
@@ -203,21 +210,13 @@ function messageBytes(message: unknown): Uint8Array {
 }
 
 function attach<T>(data: ConnectionData, runtime: Runtime): Connection<T> {
-  // an end is owned by whoever uses it, also after an await in an actor's handler
+  // an end's reader is known by who calls recv(), also after an await in an actor's handler
   trackAsyncIdentity();
   const conn = Object.create(Connection.prototype) as Connection<T>;
-  Object.assign(conn, { __troupe: 'conn', id: data.id, end: data.end, duplex: data.duplex, counts: data.counts });
+  Object.assign(conn, data);
   const counts = new Int32Array(data.counts);
-  const local: Local = { runtime, counts, inbox: new Inbox(runtime, data.id, counts, data.end, false), closed: false, handedOff: false };
+  const local: Local = { runtime, counts, inbox: new Inbox(runtime, data.id, counts, data.end, false), closed: false, unreadable: false };
   Object.defineProperty(conn, LOCAL, { value: local, enumerable: false });
-  // Structured clone reads own enumerable getters: this one tells the handle a copy left it.
-  Object.defineProperty(conn, 'copied', {
-    enumerable: true,
-    get: () => {
-      local.handedOff = true;
-      return true;
-    },
-  });
   return conn;
 }
 
@@ -229,15 +228,19 @@ function attach<T>(data: ConnectionData, runtime: Runtime): Connection<T> {
  */
 export function Pipe<T = any>(duplex = true): [Connection<T>, Connection<T>] {
   const runtime = currentRuntime();
-  const owner = callerId() ?? `@${runtime.site}`;
-  const { id, counts } = startServer('pipe', 0, { key: owner, site: runtime.site });
+  const holder = callerId() ?? `@${runtime.site}`;
+  const copies: [string, string] = [nanoid(), nanoid()];
+  const { id, counts } = startServer('pipe', 0, { holder, copies });
   const both = duplex !== false;
-  return [attach<T>({ __troupe: 'conn', id, end: 0, duplex: both, counts }, runtime), attach<T>({ __troupe: 'conn', id, end: 1, duplex: both, counts }, runtime)];
+  return [
+    attach<T>({ __troupe: 'conn', id, end: 0, duplex: both, counts, copy: copies[0] }, runtime),
+    attach<T>({ __troupe: 'conn', id, end: 1, duplex: both, counts, copy: copies[1] }, runtime),
+  ];
 }
 
-registerHandle('conn', (data: ConnectionData, runtime) => {
+registerHandle('conn', (data: ConnectionData, runtime, holder) => {
   const conn = attach(data, runtime);
-  // whoever receives an end owns it (until someone else uses it)
-  runtime.send(data.id, { type: 'claim', e: data.end, s: runtime.site } satisfies ToServer, runtime.currentSender());
+  // this copy is ours now (it was registered for whoever it was sent to)
+  runtime.send(data.id, { type: 'transfer', copy: data.copy, holder, site: runtime.site } satisfies ToServer, runtime.currentSender());
   return conn;
 });

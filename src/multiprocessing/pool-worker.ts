@@ -1,162 +1,160 @@
 /**
  * The worker side of Pool: `runBatch` runs one message's worth of chunks (from one or several
  * jobs) and answers with every chunk's results or error, so tiny tasks cost a fraction of a
- * postMessage each. Batches run strictly one after another in a worker, as tasks do in a Python
- * pool process; the initializer runs first, and if it fails no task runs in that worker.
+ * postMessage each. Batches run one after another, as tasks do in a Python pool process; the
+ * first one tells the worker who it is (PoolWorker-N, its pid: `currentProcess()` in a task) and
+ * runs the initializer. Progress goes to shared memory before each chunk, so if the worker dies
+ * main knows which task was running: only that one fails, the rest runs elsewhere.
  */
 import { performance } from 'node:perf_hooks';
 import type { Locator } from '../define.js';
 import { MaybeEncodingError, serializeError } from '../errors.js';
 import { checkCloneable } from '../handles.js';
-import { currentHost } from '../hosts/host-worker.js';
-import { load } from '../hosts/load.js';
+import { currentHost } from '../hosts/current.js';
+import { exitCodeOf, isSystemExit } from './exit.js';
+import { becomeProcess } from './identity.js';
+import { adoptLogConfig, currentLogLevel } from './logging.js';
 
-/** Consecutive chunks of one job: `x` holds their items back to back. */
+/** Words of a worker's progress buffer: [batch seq running, index of the chunk running in it]. */
+export const PROGRESS_WORDS = 2;
+
+/** Consecutive chunks of one job, their items back to back. */
 export interface WireGroup {
   /** index into the batch's locators */
-  l: number;
+  locator: number;
   /** 1: each item is an argument tuple (starmap, apply) */
-  s: 0 | 1;
-  /** items per chunk (the last chunk may be shorter) */
-  k: number;
-  x: unknown[];
+  star: 0 | 1;
+  /** items per chunk (the last chunk of the job may be shorter) */
+  size: number;
+  items: unknown[];
 }
 
 export interface WireBatch {
-  l: Locator[];
-  g: WireGroup[];
-  /** the initializer and its arguments: run before anything else in this worker */
-  i?: [Locator, unknown[]];
-  /** this worker's name, for log records (first batch only) */
-  n?: string;
-  /** the logger's shared settings (first batch only) */
-  c?: Int32Array;
+  seq: number;
+  locators: Locator[];
+  groups: WireGroup[];
+  /** first batch only: who this worker is, and main's shared logger settings */
+  worker?: { name: string; pid: number; progress: Int32Array; logConfig?: SharedArrayBuffer };
+  /** first batch only: the initializer and its arguments, run before anything else */
+  initializer?: [Locator, unknown[]];
 }
-
-/** Per group: the flat results, and `[chunk index, error]` for each chunk that failed. */
-export type WireOutcome = [results: unknown[], errors: Array<[number, unknown]> | 0];
 
 export interface WireReply {
-  o: WireOutcome[];
+  /** per group: the results of its items, back to back (those of a failed chunk undefined) */
+  results: unknown[][];
+  /** per chunk of the batch that failed (by its position in the batch): its error */
+  errors?: Record<number, unknown>;
   /** ms spent running the batch's tasks (sizes the next batches) */
-  t: number;
+  ms: number;
   /** the initializer threw: this error, and nothing ran */
-  ie?: unknown;
-  /** a task called process.exit(code) (or exit()): the worker is done for; [group, chunk, code] */
-  x?: [number, number, number];
+  initError?: unknown;
+  /** a task called exit() / process.exit(): the worker is done for; chunk = its index in the batch */
+  exited?: { chunk: number; code: number };
 }
 
-/** Thrown by runGroup when a task exits the worker (Python's SystemExit is not an Exception). */
-class WorkerExit {
-  constructor(
-    readonly chunk: number,
-    readonly code: number,
-    readonly outcome: WireOutcome,
-  ) {}
+/** This worker's state (one Pool worker per host; a reused host is a new worker). */
+interface WorkerState {
+  host: object | undefined;
+  progress: Int32Array | undefined;
+  /** a failed initializer or an exit: later batches get this answer */
+  failed: WireReply | undefined;
+  tail: Promise<unknown>;
 }
 
-function exitCode(error: unknown): number | undefined {
-  if ((error as Error | undefined)?.name !== 'SystemExit') return undefined;
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'number' ? code : code === undefined || code === null || code === false ? 0 : 1;
+const STATE = Symbol.for('troupe.poolWorker');
+function state(): WorkerState {
+  const host = currentHost();
+  const slots = globalThis as unknown as Record<symbol, WorkerState | undefined>;
+  let s = slots[STATE];
+  if (!s || s.host !== host) slots[STATE] = s = { host, progress: undefined, failed: undefined, tail: Promise.resolve() };
+  return s;
 }
-
-const WORKER_NAME = Symbol.for('troupe.workerName');
-const LOG_CONFIG = Symbol.for('troupe.logConfig');
-
-const loaded = new Map<string, Promise<unknown>>();
-function loadCached(locator: Locator): Promise<unknown> {
-  const key = locator.by === 'export' ? `${locator.module}#${locator.exportName}` : locator.source;
-  let fn = loaded.get(key);
-  if (!fn) loaded.set(key, (fn = load(locator)));
-  return fn;
-}
-
-let tail: Promise<unknown> = Promise.resolve();
-/** a worker whose initializer failed or whose task exited runs nothing more: later batches get this */
-let failed: { host: object | undefined; reply: WireReply } | undefined;
 
 /** Runs a batch after the previous one finished (the host may deliver the next one early). */
 export function runBatch(batch: WireBatch): Promise<WireReply> {
-  const run = tail.then(() => execute(batch));
-  tail = run.catch(() => {});
+  const s = state();
+  const run = s.tail.then(() => execute(s, batch));
+  s.tail = run.catch(() => {});
   return run;
 }
 
-async function execute(batch: WireBatch): Promise<WireReply> {
-  const host = currentHost() as (object & Record<symbol, unknown>) | undefined;
-  if (host && batch.n) host[WORKER_NAME] = batch.n;
-  if (batch.c) (globalThis as Record<symbol, unknown>)[LOG_CONFIG] ??= batch.c;
-  if (batch.i) {
+async function execute(s: WorkerState, batch: WireBatch): Promise<WireReply> {
+  if (batch.worker) {
+    s.progress = batch.worker.progress;
+    adoptLogConfig(batch.worker.logConfig);
+    becomeProcess({
+      name: batch.worker.name,
+      identity: [],
+      pid: batch.worker.pid,
+      daemon: true,
+      id: `pool:${batch.worker.name}`,
+      parent: { name: 'MainProcess', pid: process.pid, id: null },
+      logLevel: currentLogLevel(),
+    });
+  }
+  if (batch.initializer) {
     try {
-      const init = (await loadCached(batch.i[0])) as (...args: unknown[]) => unknown;
-      await init(...batch.i[1]);
+      const init = (await load(batch.initializer[0])) as (...args: unknown[]) => unknown;
+      await init(...batch.initializer[1]);
     } catch (error) {
-      failed = { host, reply: { o: [], t: 0, ie: serializeError(error) } };
-      return failed.reply;
+      s.failed = { results: [], ms: 0, initError: serializeError(error) };
     }
   }
-  if (failed && failed.host === host) return failed.reply;
-  const fns = (await Promise.all(batch.l.map(loadCached))) as Array<(...args: unknown[]) => unknown>;
+  if (s.failed) return s.failed;
+  const progress = s.progress;
+  if (progress) Atomics.store(progress, 0, batch.seq);
+  const fns = (await Promise.all(batch.locators.map(load))) as Array<(...args: unknown[]) => unknown>;
   const started = performance.now();
-  const outcomes: WireOutcome[] = [];
-  for (let g = 0; g < batch.g.length; g++) {
-    try {
-      outcomes.push(await runGroup(fns[batch.g[g]!.l]!, batch.g[g]!));
-    } catch (exit) {
-      if (!(exit instanceof WorkerExit)) throw exit;
-      failed = { host, reply: { o: [], t: 0, x: [0, 0, exit.code] } };
-      outcomes.push(exit.outcome);
-      return { o: outcomes, t: performance.now() - started, x: [g, exit.chunk, exit.code] };
-    }
-  }
-  return { o: outcomes, t: performance.now() - started };
-}
-
-async function runGroup(fn: (...args: unknown[]) => unknown, group: WireGroup): Promise<WireOutcome> {
-  const { x: items, k: size, s: star } = group;
-  const results = new Array<unknown>(items.length);
-  let errors: Array<[number, unknown]> | 0 = 0;
-  for (let start = 0, chunk = 0; start < items.length; start += size, chunk++) {
-    const end = Math.min(start + size, items.length);
-    try {
-      for (let i = start; i < end; i++) {
-        let value = star === 1 ? fn(...(items[i] as unknown[])) : fn(items[i]);
-        if (value !== null && typeof value === 'object' && typeof (value as Promise<unknown>).then === 'function') value = await value;
-        results[i] = value;
+  const reply: WireReply = { results: [], ms: 0 };
+  let position = 0;
+  for (const group of batch.groups) {
+    const fn = fns[group.locator]!;
+    const results = new Array<unknown>(group.items.length);
+    reply.results.push(results);
+    for (let start = 0; start < group.items.length; start += group.size, position++) {
+      if (progress) Atomics.store(progress, 1, position);
+      const end = Math.min(start + group.size, group.items.length);
+      const outcome = await runChunk(fn, group.star, group.items, start, end, results);
+      if (outcome === undefined) continue;
+      if ('exit' in outcome) {
+        reply.exited = { chunk: position, code: outcome.exit };
+        s.failed = { results: [], ms: 0, exited: { chunk: 0, code: outcome.exit } };
+        reply.ms = performance.now() - started;
+        return reply;
       }
-    } catch (error) {
-      const code = exitCode(error);
-      if (code !== undefined) throw new WorkerExit(chunk, code, [results.slice(0, start), errors]);
-      (errors ||= []).push([chunk, serializeError(error)]);
+      (reply.errors ??= {})[position] = outcome.error;
       results.fill(undefined, start, end);
     }
   }
-  try {
-    checkCloneable(results, 'result');
-  } catch {
-    errors = encodingErrors(results, size, errors);
-  }
-  return [results, errors];
+  if (progress) Atomics.store(progress, 1, position);
+  reply.ms = performance.now() - started;
+  return reply;
 }
 
-/** Finds the chunks whose results cannot be sent and reports them as Python's MaybeEncodingError. */
-function encodingErrors(results: unknown[], size: number, errors: Array<[number, unknown]> | 0): Array<[number, unknown]> {
-  const out = errors || [];
-  for (let start = 0, chunk = 0; start < results.length; start += size, chunk++) {
-    for (let i = start; i < Math.min(start + size, results.length); i++) {
-      try {
-        checkCloneable(results[i], 'result');
-      } catch (reason) {
-        const repr = describe(results[i]);
-        const error = new MaybeEncodingError(`Error sending result: '${repr}'. Reason: '${(reason as Error).message}'`);
-        out.push([chunk, serializeError(error)]);
-        results.fill(undefined, start, Math.min(start + size, results.length));
-        break;
-      }
+/** A chunk that did not succeed: its error, or the worker's exit. */
+type Failure = { error: unknown } | { exit: number };
+
+/** Runs items [start, end) into `results` (same indexes); undefined when the chunk succeeded. */
+async function runChunk(fn: (...args: unknown[]) => unknown, star: 0 | 1, items: unknown[], start: number, end: number, results: unknown[]): Promise<Failure | undefined> {
+  try {
+    for (let i = start; i < end; i++) {
+      let value = star === 1 ? fn(...(items[i] as unknown[])) : fn(items[i]);
+      if (value !== null && typeof value === 'object' && typeof (value as Promise<unknown>).then === 'function') value = await value;
+      results[i] = value;
+    }
+  } catch (error) {
+    // Python's SystemExit is not an Exception: it ends the worker, not just the task
+    if (isSystemExit(error)) return { exit: exitCodeOf(error.code) };
+    return { error: serializeError(error) };
+  }
+  for (let i = start; i < end; i++) {
+    try {
+      checkCloneable(results[i], 'result');
+    } catch (reason) {
+      return { error: serializeError(new MaybeEncodingError(`Error sending result: '${describe(results[i])}'. Reason: '${(reason as Error).message}'`)) };
     }
   }
-  return out;
+  return undefined;
 }
 
 function describe(value: unknown): string {
@@ -164,4 +162,10 @@ function describe(value: unknown): string {
   if (typeof value === 'symbol') return value.toString();
   if (typeof value === 'object' && value !== null) return `${value.constructor?.name ?? 'Object'} {…}`;
   return String(value);
+}
+
+function load(locator: Locator): Promise<unknown> {
+  const host = currentHost();
+  if (!host) throw new Error('runBatch runs in a pool worker');
+  return host.loadFunction(locator);
 }

@@ -1,25 +1,45 @@
 /**
  * The main thread's table of live Processes for one system: launches a target on an exclusive
  * host, turns the host's end into an exit code (0 returned, 1 threw, n from exit(n) or
- * process.exit(n), -15 terminate, -9 kill), reports the exit to the directory (so monitors,
- * links, queues and locks hear of it) and terminates daemon children when their parent ends.
+ * process.exit(n), -15 terminate, -9 kill) and reports the exit to the directory, so monitors,
+ * links, queues and locks hear of it. Parents and children are not linked (Python orphans a
+ * terminated parent's children); a daemon child is terminated when its parent ends, and a live
+ * child hears that its parent is gone.
  */
 import { nanoid } from 'nanoid';
-import type { Host, HostEnd } from '../hosts/host-pool.js';
-import type { ProcessInfo, RunRequest } from '../hosts/protocol.js';
-import { checkCloneable } from '../handles.js';
-import type { SystemImpl } from '../system.js';
 import type { Locator } from '../define.js';
+import { checkCloneable } from '../handles.js';
+import type { Host, HostEnd } from '../hosts/host.js';
+import type { RunRequest } from '../hosts/protocol.js';
+import type { SystemImpl } from '../system/system.js';
 import type { ExitReason } from '../types.js';
+import { currentLogLevel, logConfigBuffer } from './logging.js';
+import { EXTENSION, type ProcessInfo, type RunPayload, type ToProcessHost } from './process-protocol.js';
+import type { RunResult } from './runner.js';
 
-export interface LaunchRequest {
-  locator: Locator;
-  args: unknown[];
+/** A process registered before its target is known (so handles can name it as their holder). */
+export interface ReserveRequest {
+  /** chosen by the caller (main, or a worker starting a child) */
+  id?: string;
   name: string;
+  identity: number[];
   daemon: boolean;
+  /** the parent Process's id (null: the main process) */
   parentId: string | null;
   parent: ProcessInfo['parent'];
   mailbox?: unknown;
+  /** a supervisor that starts this process as a child: linked to it (function children) */
+  supervisor?: string;
+  /** the pid chosen by the caller (a worker picks one in its own range) */
+  pid?: number;
+  /** the host whose code reserved it (a worker): if it ends before launch, so does this process */
+  site?: number;
+}
+
+export interface LaunchRequest extends ReserveRequest {
+  locator: Locator;
+  args: unknown[];
+  subclass: boolean;
 }
 
 interface Live {
@@ -28,6 +48,9 @@ interface Live {
   name: string;
   daemon: boolean;
   parentId: string | null;
+  request: ReserveRequest;
+  /** reserved, not launched yet */
+  launched: boolean;
   host: Host | undefined;
   code: number | null;
   /** exit code to report when the host ends because we ended it */
@@ -36,41 +59,16 @@ interface Live {
   resolve(code: number): void;
 }
 
-const tables = new WeakMap<SystemImpl, ProcessTable>();
-/** logging.ts's shared settings ([0] = level, 0 = NOTSET → WARNING) */
-const LOG_CONFIG = Symbol.for('troupe.logConfig');
-const PYTHON_DEFAULT_LEVEL = 30;
-
-export function processTable(system: SystemImpl): ProcessTable {
-  let table = tables.get(system);
-  if (!table) {
-    table = new ProcessTable(system);
-    tables.set(system, table);
-  }
-  return table;
-}
+const RECENT = 10_000;
 
 export class ProcessTable {
   private readonly live = new Map<string, Live>();
+  private readonly byHost = new Map<Host, Live>();
   private nextPid = 1;
   private readonly usedPids = new Set<number>();
+  private readonly recent = new Map<string, number>();
 
-  constructor(private readonly system: SystemImpl) {
-    // The exit code is final as soon as the worker reports it; the host's end is only cleanup.
-    system.on('processExit', (id: string, code: number, host: Host, hard: boolean) => {
-      const proc = this.live.get(id);
-      if (!proc || proc.code !== null) return;
-      proc.code = code;
-      this.finish(proc, code);
-      // a worker whose target returned stays warm for the next Process
-      if (!hard && proc.signal === null) system.hostPool().release(host);
-    });
-    system.on('hostEnded', (host: Host, end: HostEnd) => {
-      for (const proc of this.live.values()) if (proc.host === host) this.ended(proc, end);
-    });
-    system.on('terminateProcess', (id: string, reason: ExitReason) => this.signal(id, reason.kind === 'killed' ? -9 : -15));
-    system.onShutdown(() => this.terminateAll());
-  }
+  constructor(private readonly system: SystemImpl) {}
 
   /** A pid: a positive integer unique among live processes. */
   allocatePid(): number {
@@ -82,61 +80,117 @@ export class ProcessTable {
   }
 
   /** Takes a pid chosen in a worker (its own range), or allocates one if that is taken. */
-  adoptPid(pid: unknown): number {
+  private adoptPid(pid: unknown): number {
     if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0 || this.usedPids.has(pid)) return this.allocatePid();
     this.usedPids.add(pid);
     return pid;
   }
 
-  /** Registers and launches a process; resolves its id and a promise of its exit code. */
-  launch(request: LaunchRequest, pid = this.allocatePid()): { id: string; pid: number; exitcode: Promise<number> } {
+  /** The Process running on `host` (the parent of processes started there). */
+  processOn(host: Host): { id: string; name: string; pid: number } | undefined {
+    const proc = this.byHost.get(host);
+    return proc && { id: proc.id, name: proc.name, pid: proc.pid };
+  }
+
+  /** Registers a process (monitors, links and handles can name it) before its target is located. */
+  reserve(request: ReserveRequest): { id: string; pid: number; exitcode: Promise<number> } {
     let resolve!: (code: number) => void;
     const exitcode = new Promise<number>((r) => (resolve = r));
-    const proc: Live = {
-      id: nanoid(),
-      pid,
-      name: request.name,
-      daemon: request.daemon,
-      parentId: request.parentId,
-      host: undefined,
-      code: null,
-      signal: null,
-      exitcode,
-      resolve,
-    };
+    const pid = request.pid === undefined ? this.allocatePid() : this.adoptPid(request.pid);
+    const id = request.id ?? nanoid();
+    const proc: Live = { id, pid, name: request.name, daemon: request.daemon, parentId: request.parentId, request, launched: false, host: undefined, code: null, signal: null, exitcode, resolve };
     this.live.set(proc.id, proc);
-    this.system.registerProcess(proc.id, proc.name, -1, request.parentId);
-    void this.run(proc, request);
-    return { id: proc.id, pid, exitcode };
+    this.system.registerExternal(proc.id, proc.name, request.supervisor ?? null, {
+      stop: (reason) => this.signal(proc.id, reason.kind === 'killed' ? -9 : -15),
+      kill: () => this.signal(proc.id, -9),
+    });
+    if (request.supervisor !== undefined) this.system.link(request.supervisor, proc.id);
+    return { id, pid, exitcode };
+  }
+
+  /** Runs a reserved process's target on an exclusive host of its own. */
+  launch(id: string, locator: Locator, args: unknown[], subclass: boolean): void {
+    const proc = this.live.get(id);
+    if (!proc || proc.launched) return;
+    proc.launched = true;
+    if (proc.signal !== null) return this.finish(proc, proc.signal);
+    void this.run(proc, { ...proc.request, locator, args, subclass });
+  }
+
+  /** A reserved process whose target could not be located never runs: exit code 1. */
+  abandon(id: string): void {
+    const proc = this.live.get(id);
+    if (proc && !proc.launched) this.finish(proc, 1);
+  }
+
+  /** Registers and launches a process at once (its locator is known). */
+  start(request: LaunchRequest): { id: string; pid: number; exitcode: Promise<number> } {
+    const reserved = this.reserve(request);
+    this.launch(reserved.id, request.locator, request.args, request.subclass);
+    return reserved;
   }
 
   private async run(proc: Live, request: LaunchRequest): Promise<void> {
-    const logConfig = (globalThis as Record<symbol, Int32Array | undefined>)[LOG_CONFIG];
     const info: ProcessInfo = {
       name: proc.name,
+      identity: request.identity,
       pid: proc.pid,
       daemon: proc.daemon,
       id: proc.id,
       mailbox: request.mailbox,
       parent: request.parent,
-      logLevel: (logConfig && Atomics.load(logConfig, 0)) || PYTHON_DEFAULT_LEVEL,
+      logLevel: currentLogLevel(),
+      logConfig: logConfigBuffer(),
     };
-    const message: RunRequest = { t: 'run', id: proc.id, loc: request.locator, args: request.args, process: info };
+    const payload: RunPayload = { loc: request.locator, args: request.args, subclass: request.subclass, process: info };
+    const message: RunRequest = { t: 'run', ext: EXTENSION, id: proc.id, payload };
     let host: Host;
     try {
-      if (checkCloneable(request.args, 'Process args') || checkCloneable(info, 'process info')) message.h = 1;
-      host = await this.system.hostPool().exclusiveHost(message, { detached: proc.daemon });
+      if (checkCloneable(payload, 'Process args')) message.handles = 1;
+      host = await this.system.hostPool().exclusiveHost(message, { keepAlive: !proc.daemon });
     } catch (error) {
       process.stderr.write(`Process ${proc.name}:\n${error instanceof Error ? error.stack : String(error)}\n`);
       return this.finish(proc, 1);
     }
     proc.host = host;
-    host.load++;
-    this.system.moveProcess(proc.id, host.site);
+    this.byHost.set(host, proc);
+    this.system.placeExternal(proc.id, host.site);
     if (proc.signal !== null) host.terminate();
   }
 
-  private ended(proc: Live, end: HostEnd): void {
+  /**
+   * The worker reported the target's exit code: final at once; the host stays warm for the next
+   * Process, unless the target left something running that could not be dropped.
+   */
+  taskEnded(host: Host, result: unknown): void {
+    const proc = this.byHost.get(host);
+    if (!proc || proc.code !== null) return;
+    this.byHost.delete(host);
+    const ran = result as Partial<RunResult> | undefined;
+    const code = typeof ran?.code === 'number' ? ran.code : 1;
+    proc.code = code;
+    this.finish(proc, code);
+    if (proc.signal !== null) return;
+    if (ran?.retire) host.post({ t: 'close' });
+    else this.system.hostPool().release(host);
+  }
+
+  /** process.exit(n) in the target: the worker is parked; its code is final and the host is ended. */
+  exited(host: Host, code: number): void {
+    const proc = this.byHost.get(host);
+    if (proc && proc.code === null) {
+      proc.code = code;
+      this.finish(proc, code);
+    }
+    host.terminate();
+  }
+
+  hostEnded(host: Host, end: HostEnd): void {
+    // processes a dead worker reserved but never launched will not run
+    for (const reserved of [...this.live.values()]) if (!reserved.launched && reserved.request.site === host.site) this.finish(reserved, 1);
+    const proc = this.byHost.get(host);
+    if (!proc) return;
+    this.byHost.delete(host);
     const finished = end.kind === 'finished' && typeof end.result === 'number' ? end.result : undefined;
     const code = proc.signal ?? proc.code ?? finished ?? (end.kind === 'died' ? (end.exitCode && end.exitCode > 0 ? end.exitCode : 1) : 0);
     this.finish(proc, code);
@@ -147,13 +201,17 @@ export class ProcessTable {
     this.live.delete(proc.id);
     this.usedPids.delete(proc.pid);
     this.recent.set(proc.id, code);
-    if (this.recent.size > 10_000) this.recent.delete(this.recent.keys().next().value!);
+    if (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value!);
     const reason: ExitReason =
       code === 0 ? { kind: 'normal', detail: { exitcode: 0 } } : code < 0 ? { kind: 'killed', detail: { exitcode: code } } : { kind: 'error', detail: { exitcode: code } };
     this.system.actorExited(proc.id, reason);
     proc.resolve(code);
-    // Daemon children do not outlive their parent.
-    for (const child of this.live.values()) if (child.parentId === proc.id && child.daemon) this.signal(child.id, -15);
+    for (const child of this.live.values()) {
+      if (child.parentId !== proc.id) continue;
+      // Daemon children do not outlive their parent; the others are orphaned and told so.
+      if (child.daemon) this.signal(child.id, -15);
+      else child.host?.post({ t: 'ext', ext: EXTENSION, msg: { type: 'parentExited', code } satisfies ToProcessHost });
+    }
   }
 
   /** terminate (-15) or kill (-9): ends only that process's worker. */
@@ -161,25 +219,25 @@ export class ProcessTable {
     const proc = this.live.get(id);
     if (!proc || proc.code !== null || proc.signal !== null) return;
     proc.signal = code;
-    proc.host?.terminate();
+    if (proc.host) proc.host.terminate();
+    else if (!proc.launched) this.finish(proc, code);
   }
 
-  private readonly recent = new Map<string, number>();
-
-  /** The exit code of a recently ended process (for a wait that arrives after the end). */
-  lastExitcode(id: string): number {
-    return this.recent.get(id) ?? 0;
-  }
-
-  exitcodeOf(id: string): Promise<number> | undefined {
-    return this.live.get(id)?.exitcode;
+  /** The exit code of a live process when it ends, or of a recently ended one. */
+  exitcodeOf(id: string): Promise<number> | number {
+    return this.live.get(id)?.exitcode ?? this.recent.get(id) ?? 0;
   }
 
   get size(): number {
     return this.live.size;
   }
 
-  private async terminateAll(): Promise<void> {
+  /** Live processes, for the exit-time log records. */
+  get processes(): Array<{ name: string; daemon: boolean }> {
+    return [...this.live.values()].map((proc) => ({ name: proc.name, daemon: proc.daemon }));
+  }
+
+  async terminateAll(): Promise<void> {
     const waits = [...this.live.values()].map((proc) => {
       this.signal(proc.id, -15);
       return proc.exitcode;

@@ -5,14 +5,13 @@
  * copy that lands in any thread works there. Sizes, the shutdown flag and unfinished tasks live in
  * the shared `counts` buffer: qsize()/empty()/full()/taskDone() are synchronous in every thread.
  */
-import { FLAGS, SHUT_DOWN, SIZE, UNFINISHED, type QueueKind } from '../../actors/queue-server.js';
+import { FLAGS, SHUT_DOWN, SIZE, UNFINISHED, type QueueKind } from '../../actors/queue-server/protocol.js';
 import { mainSystem } from '../default-system.js';
 import { Full, OSError, ShutDown, ValueError } from '../errors.js';
-import { checkCloneable, registerHandle } from '../handles.js';
-import { currentRuntime, inWorker } from '../kernel-call.js';
+import { classify, registerHandle } from '../handles.js';
+import { currentRuntime } from '../kernel-call.js';
 import { trackAsyncIdentity, type Runtime } from '../runtime.js';
-import { setMailboxFactory } from './process.js';
-import { blocking, creationErrors, ensureQueueOps, Feeder, Inbox, NONE, RESOLVED, startServer, WAITABLE, type BlockingOptions } from './queue-client.js';
+import { blocking, Inbox, NONE, RESOLVED, startServer, WAITABLE, type BlockingOptions } from './queue-client.js';
 
 export type { BlockingOptions };
 
@@ -25,6 +24,8 @@ interface Local {
   counts: Int32Array;
   inbox: Inbox;
   closed: boolean;
+  /** this handle put an item (CPython started its feeder: after close(), empty() raises) */
+  used: boolean;
 }
 
 interface QueueData {
@@ -50,8 +51,6 @@ export abstract class QueueHandle {
   }
 
   protected local(): Local {
-    const error = creationErrors.get(this.id);
-    if (error) throw error;
     return this[LOCAL];
   }
 
@@ -69,18 +68,21 @@ export abstract class QueueHandle {
     if ((Atomics.load(counts, FLAGS) & SHUT_DOWN) !== 0) throw new ShutDown('the queue was shut down; put() is no longer possible');
     if (this.maxsize > 0 && !reserve(counts, this.maxsize)) {
       if (!block) throw new Full(`the queue is full (maxsize ${this.maxsize})`);
-      checkItem(item);
-      return local.inbox.ask({ type: 'putWait', v: item, timeout, s: local.runtime.site }).then(() => undefined);
+      classify(item, 'the queue item');
+      local.used = true;
+      return local.inbox.ask({ type: 'putWait', item, timeout, site: local.runtime.site }).then(() => undefined);
     }
+    let flags: number;
     try {
-      checkItem(item);
+      flags = classify(item, 'the queue item');
     } catch (error) {
       if (this.maxsize > 0) Atomics.sub(counts, SIZE, 1);
       throw error;
     }
-    Feeder.of(local.runtime, this.id).push(-1, item);
+    local.used = true;
     if (this.maxsize <= 0) Atomics.add(counts, SIZE, 1);
     if (this.kind === 'joinable') Atomics.add(counts, UNFINISHED, 1);
+    local.runtime.sendItem(this.id, 'putMany', undefined, item, flags);
     return RESOLVED;
   }
 
@@ -88,12 +90,17 @@ export abstract class QueueHandle {
     const local = this.open();
     const item = local.inbox.take();
     if (item !== NONE) return Promise.resolve(item);
-    return local.inbox.receive({ type: 'get', c: 0, block, timeout, s: local.runtime.site });
+    return local.inbox.receive({ type: 'get', channel: 0, block, timeout, site: local.runtime.site });
   }
 
-  /** True if the queue holds no item (a snapshot, exact once puts and gets have settled). */
+  /**
+   * True if the queue holds no item (a snapshot, exact once puts and gets have settled). After
+   * close(), OSError on a handle that has put an item (CPython's reader is closed then).
+   */
   empty(): boolean {
-    return Atomics.load(this.local().counts, SIZE) <= 0;
+    const local = this.local();
+    if (local.closed && (local.used || this.kind === 'simple')) throw new OSError('handle is closed: close() was called on this queue handle', 'closed');
+    return Atomics.load(local.counts, SIZE) <= 0;
   }
 
   [WAITABLE](): { ready: Promise<boolean>; cancel(): void } {
@@ -113,17 +120,12 @@ function reserve(counts: Int32Array, maxsize: number): boolean {
   }
 }
 
-/** Puts are batched, so what the kernel would reject later is checked now, at the put. */
-function checkItem(item: unknown): void {
-  checkCloneable(item, 'the queue item');
-}
-
 function attach(handle: QueueHandle, data: QueueData, runtime: Runtime): QueueHandle {
   // consumers are known by who calls get(), also after an await in an actor's handler
   trackAsyncIdentity();
   Object.assign(handle, data);
   const counts = new Int32Array(data.counts);
-  const local: Local = { runtime, counts, inbox: new Inbox(runtime, data.id, counts, 0, data.maxsize > 0), closed: false };
+  const local: Local = { runtime, counts, inbox: new Inbox(runtime, data.id, counts, 0, data.maxsize > 0), closed: false, used: false };
   Object.defineProperty(handle, LOCAL, { value: local, enumerable: false });
   return handle;
 }
@@ -272,18 +274,8 @@ registerHandle('queue', (data: QueueData, runtime) => attach(Object.create(class
 /**
  * Stops the server behind a queue (main thread): its items are dropped and every later or
  * pending operation on any handle of it rejects NoProcError. For owners of short-lived queues,
- * such as the mailbox of a Process that has been joined.
+ * such as the mailbox of a Process that has ended.
  */
 export function releaseQueue(queue: QueueHandle): Promise<void> {
   return mainSystem().stopActor(queue.id, { kind: 'normal' });
-}
-
-/** A new unbounded (or bounded) Queue from main-thread code, e.g. a Process's mailbox. */
-export function createQueue<T = unknown>(maxsize = 0): Queue<T> {
-  return new Queue<T>(maxsize);
-}
-
-if (!inWorker()) {
-  ensureQueueOps(mainSystem());
-  setMailboxFactory(() => createQueue(), (mailbox) => releaseQueue(mailbox as QueueHandle));
 }

@@ -4,7 +4,7 @@
  * poll at its server, or a settled Promise); polls still parked when wait() returns are cancelled.
  */
 import { ValueError } from '../errors.js';
-import { checkTimeout, WAITABLE, type Waitable } from './queue-client.js';
+import { WAITABLE, waitTimeout, type Waitable } from './queue-client.js';
 
 function isWaitable(value: unknown): value is Waitable {
   return typeof value === 'object' && value !== null && typeof (value as Waitable)[WAITABLE] === 'function';
@@ -24,7 +24,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 export function wait<T>(objects: readonly T[], timeout?: number | null): Promise<T[]> {
   try {
     if (!Array.isArray(objects)) throw new ValueError('wait(objects, timeout?) takes an array of Connections, Queues and sentinels');
-    const ms = checkTimeout(timeout, 'wait()');
+    const ms = waitTimeout(timeout, 'wait()');
     for (const object of objects) {
       if (!isWaitable(object) && !isThenable(object)) {
         throw new ValueError(`wait() takes Connections, Queues and process sentinels (Promises); got ${object === null ? 'null' : typeof object}`);

@@ -1,12 +1,12 @@
 /**
  * `troupe/testing` (DESIGN §7): the fault-injection kit for supervisor fault tests. Injectors reach
- * the actor wherever it lives through its system (`SystemImpl.inject`/`terminate`) and resolve
- * once the fault is in place; the waiters resolve on events, so tests never need to sleep.
+ * the actor wherever it lives through its system and resolve once the fault is in place; the
+ * waiters resolve on events, so tests never need to sleep.
  */
 import { NoProcError, TimeoutError, ValueError } from '../errors.js';
-import type { Host, HostEnd } from '../hosts/host-pool.js';
 import { RUNTIME } from '../ref.js';
-import { SystemImpl } from '../system.js';
+import { inject, killHost as endHost, type Fault } from '../system/faults.js';
+import { SystemImpl } from '../system/system.js';
 import type { ActorRef, ExitReason, Supervisor, SupervisorEvent, SupervisorCore } from '../types.js';
 
 function systemOf(ref: ActorRef, what: string): SystemImpl {
@@ -17,8 +17,8 @@ function systemOf(ref: ActorRef, what: string): SystemImpl {
   return system;
 }
 
-function injected(system: SystemImpl, ref: ActorRef, what: string, fault: Parameters<SystemImpl['inject']>[1]): void {
-  if (!system.inject(ref.id, fault)) throw new NoProcError(`${what}: actor ${ref.name ?? ref.id} is not alive`);
+function injected(ref: ActorRef, what: string, fault: Fault): void {
+  if (!inject(systemOf(ref, what), ref.id, fault)) throw new NoProcError(`${what}: actor ${ref.name ?? ref.id} is not alive`);
 }
 
 /**
@@ -28,7 +28,7 @@ function injected(system: SystemImpl, ref: ActorRef, what: string, fault: Parame
  * @example await crash(ref); expect((await waitForExit(ref)).kind).toBe('error');
  */
 export async function crash(ref: ActorRef, error: Error = new Error('crash injected by troupe/testing')): Promise<void> {
-  injected(systemOf(ref, 'crash'), ref, 'crash', { crash: error });
+  injected(ref, 'crash', { crash: error });
 }
 
 /** Ends the actor at once with kind `killed`, without its onStop, as if its host died. */
@@ -44,28 +44,26 @@ export async function kill(ref: ActorRef): Promise<void> {
  */
 export async function killHost(ref: ActorRef): Promise<void> {
   const system = systemOf(ref, 'killHost');
-  const host = system.hostOf(ref.id);
-  if (!host) {
-    if (!system.isAlive(ref.id)) throw new NoProcError(`killHost: actor ${ref.name ?? ref.id} is not alive`);
-    throw new ValueError(`killHost: actor ${ref.name ?? ref.id} runs in the main thread, which has no worker to kill; use kill(ref)`);
-  }
-  const ended = new Promise<void>((resolve) => {
-    const onEnded = (dead: Host, _end: HostEnd): void => {
-      if (dead !== host) return;
-      system.off('hostEnded', onEnded);
-      // the exits of the host's actors are reported right after 'hostEnded', in the same turn
-      queueMicrotask(resolve);
-    };
-    system.on('hostEnded', onEnded);
-  });
-  injected(system, ref, 'killHost', { killHost: true });
-  await ended;
+  if (await endHost(system, ref.id)) return;
+  if (!system.isAlive(ref.id)) throw new NoProcError(`killHost: actor ${ref.name ?? ref.id} is not alive`);
+  throw new ValueError(`killHost: actor ${ref.name ?? ref.id} runs in the main thread, which has no worker to kill; use kill(ref)`);
 }
 
 /** Blocks the actor's handler loop for `ms` (it takes no message, not even a stop request). */
 export async function hang(ref: ActorRef, ms: number): Promise<void> {
   if (typeof ms !== 'number' || !(ms >= 0)) throw new ValueError(`hang(ref, ms) needs a non-negative number of ms (got ${String(ms)})`);
-  injected(systemOf(ref, 'hang'), ref, 'hang', { hang: ms });
+  injected(ref, 'hang', { hang: ms });
+}
+
+/**
+ * A supervisor as the kit needs it. Typed loosely on purpose: DESIGN's declaration of Supervisor
+ * does not carry the EventEmitter methods, and the kit must accept it as declared there.
+ */
+export type SupervisorLike = SupervisorCore;
+
+function emitter(sup: SupervisorLike): Supervisor {
+  if (typeof (sup as Supervisor).on !== 'function') throw new TypeError('expected a Supervisor (from system.supervise())');
+  return sup as Supervisor;
 }
 
 /**
@@ -90,17 +88,6 @@ export function waitForRestart(sup: SupervisorLike, id: string, options: { timeo
     };
     emitter(sup).on('event', onEvent);
   });
-}
-
-/**
- * A supervisor as the kit needs it. Typed loosely on purpose: DESIGN's declaration of Supervisor
- * does not carry the EventEmitter methods, and the kit must accept it as declared there.
- */
-export type SupervisorLike = SupervisorCore;
-
-function emitter(sup: SupervisorLike): Supervisor {
-  if (typeof (sup as Supervisor).on !== 'function') throw new TypeError('expected a Supervisor (from system.supervise())');
-  return sup as Supervisor;
 }
 
 /** Resolves the actor's ExitReason once it has exited (at once if it already has). */

@@ -3,14 +3,18 @@
  * actors, user actors with placement 'main'); everything else it hands to its System.
  */
 import type { Logger } from 'pino';
-import type { Cell, Envelope } from './cell.js';
-import { Runtime, type ReplyEnvelope } from './runtime.js';
+import type { Cell } from '../cell.js';
+import type { Envelope, ReplyEnvelope } from '../envelope.js';
+import { Runtime } from '../runtime.js';
+import type { ActorDefinition, ActorRef, ExitReason, SpawnOptions, System } from '../types.js';
+import { liveSystems } from './registry.js';
 import type { SystemImpl } from './system.js';
-import type { ActorDefinition, ActorRef, ExitReason, SpawnOptions, System } from './types.js';
 
 export class MainRuntime extends Runtime {
-  readonly site = 0;
-  constructor(private readonly owner: SystemImpl) {
+  constructor(
+    private readonly owner: SystemImpl,
+    readonly site: number,
+  ) {
     super();
   }
   get system(): System {
@@ -19,6 +23,11 @@ export class MainRuntime extends Runtime {
   get log(): Logger {
     return this.owner.log;
   }
+  /** The main thread's queued sends wait in the outboxes of every system's hosts. */
+  override flushOut(): void {
+    for (const system of liveSystems()) system.flushHosts();
+  }
+
   protected forward(envelope: Envelope, transfer: readonly unknown[] | undefined): void {
     this.owner.route(envelope, transfer);
   }
@@ -33,7 +42,7 @@ export class MainRuntime extends Runtime {
     this.owner.actorExited(cell.id, reason);
   }
   spawnChild(parentId: string | null, def: ActorDefinition, opts: SpawnOptions): Promise<ActorRef> {
-    return this.owner.spawnActor(def, opts, parentId);
+    return this.owner.placement.spawn(def, opts, parentId);
   }
   link(a: string, b: string): void {
     this.owner.link(a, b);

@@ -1,18 +1,20 @@
 /**
  * The main thread's side of the host protocol: what host workers send (envelopes, replies,
- * fences, exits, kernel calls, logs, task results), the requests main waits on (spawns, Pool
- * tasks), the direct links it sets up between hosts, and what a host's death means: its actors
- * exit `killed`, and every spawn, task and ask that depended on it settles.
+ * fences, exits, kernel calls, logs, task results, extension messages), the requests main waits
+ * on (spawns, tasks), the direct links it sets up between hosts, and what a host's death means:
+ * its extensions hear first, then its actors exit `killed`, and every spawn, task and ask that
+ * depended on it settles.
  */
 import { MessageChannel } from 'node:worker_threads';
 import pino from 'pino';
-import { BrokenWorkerError, NoProcError, reviveError, serializeError } from './errors.js';
-import { checkCloneable, reviveHandles } from './handles.js';
-import type { Host, HostEnd } from './hosts/host-pool.js';
-import type { FromHost, SpawnRequest, ToHost } from './hosts/protocol.js';
-import { decodeBatch, noProcReply } from './runtime.js';
+import type { Locator } from '../define.js';
+import { BrokenWorkerError, NoProcError, reviveError, serializeError } from '../errors.js';
+import { checkCloneable, prepareHandles, reviveHandles } from '../handles.js';
+import type { Host, HostEnd } from '../hosts/host.js';
+import { unreachable, type FromHost, type SpawnRequest, type ToHost } from '../hosts/protocol.js';
+import { noProcReply } from '../runtime.js';
+import { decodeBatch, reviveReason } from '../wire.js';
 import type { SystemImpl } from './system.js';
-import { reviveReason } from './wire.js';
 
 interface Pending<T> {
   site: number;
@@ -43,9 +45,9 @@ export class HostLink {
 
   runTask(host: Host, locator: unknown, args: unknown[]): Promise<unknown> {
     const rid = this.nextRid++;
-    const message: ToHost = { t: 'task', rid, loc: locator as never, args };
+    const message: ToHost = { t: 'task', rid, loc: locator as Locator, args };
     try {
-      if (checkCloneable(args, 'task arguments')) message.h = 1;
+      if (checkCloneable(args, 'task arguments')) message.handles = 1;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -73,74 +75,80 @@ export class HostLink {
   message(host: Host, message: FromHost): void {
     const system = this.system;
     switch (message.t) {
-      case 'd':
-        for (const envelope of decodeBatch(message.b)) system.route(envelope, undefined, host);
+      case 'envelopes':
+        for (const envelope of decodeBatch(message.batch)) system.route(envelope, undefined, host);
         return;
-      case 'r':
-        for (const reply of message.b) system.routeReply(reply);
+      case 'replies':
+        for (const reply of message.batch) system.routeReply(reply);
         return;
-      case 'fence': {
+      case 'fence':
         system.hostAt(message.to)?.postOrdered({ t: 'fence', from: host.site, seq: message.seq });
         return;
-      }
       case 'dead':
-        for (const envelope of message.b) system.deadLetter(envelope);
+        for (const envelope of message.batch) system.deadLetter(envelope);
         return;
       case 'spawned':
-        return settle(this.spawns, message.rid, message.ok, message.ok ? undefined : reviveError(message.v));
+        return settle(this.spawns, message.rid, message.ok, message.ok ? undefined : reviveError(message.error));
       case 'exited':
         return system.actorExited(message.id, reviveReason(message.reason));
       case 'call':
-        return void this.call(host, message.rid, message.op, message.h ? reviveHandles(message.args, system.runtime) : message.args);
-      case 'exitcode':
-        system.emit('processExit', message.id, message.code, host, message.hard);
+        return void this.call(host, message);
+      case 'ran':
+        system.extensionByName(message.ext)?.taskEnded?.(host, message.result);
+        return;
+      case 'ext':
+        system.extensionByName(message.ext)?.hostMessage?.(host, message.msg);
         return;
       case 'log':
-        if (system.listenerCount('workerLog') > 0) system.emit('workerLog', message.b, host);
-        else this.writeLines(message.b);
-        return;
+        return this.writeLines(message.lines);
       case 'taskDone':
-        return settle(this.tasks, message.rid, message.ok, message.ok ? (message.h ? reviveHandles(message.v, system.runtime) : message.v) : reviveError(message.v));
+        return settle(this.tasks, message.rid, message.ok, message.ok ? (message.handles ? reviveHandles(message.value, system.runtime) : message.value) : reviveError(message.value));
+      case 'ready':
+      case 'closed':
+        return; // the host pool's own business
+      default:
+        unreachable(message);
     }
   }
 
-  /** Without a log sink, workers' pino JSON lines still reach the system's log stream. */
-  private writeLines(batch: unknown[]): void {
+  /** Workers' pino JSON lines reach the system's log stream. */
+  private writeLines(lines: string[]): void {
     const stream = (this.system.log as unknown as Record<symbol, { write(line: string): void } | undefined>)[pino.symbols.streamSym];
-    for (const item of batch) if (typeof item === 'string') stream?.write(item);
+    for (const line of lines) stream?.write(line);
   }
 
   /** A kernel call from a worker (rid 0: no answer wanted). */
-  private async call(host: Host, rid: number, op: string, args: unknown[]): Promise<void> {
+  private async call(host: Host, message: Extract<FromHost, { t: 'call' }>): Promise<void> {
+    const system = this.system;
     let reply: ToHost;
     try {
-      const value = await this.system.runOp(op, args, host.site);
-      reply = { t: 'res', rid, ok: true, v: value };
-      if (checkCloneable(value, `${op} result`)) reply.h = 1;
+      // handles among the args stay in their wire form: ops pass them on (a Process's args) untouched
+      const value = await system.runOp(message.ext, message.op, message.args, host.site);
+      reply = { t: 'result', rid: message.rid, ok: true, value };
+      if (checkCloneable(value, `${message.op} result`)) {
+        reply.handles = 1;
+        reply.value = prepareHandles(value, `@${host.site}`);
+      }
     } catch (error) {
-      reply = { t: 'res', rid, ok: false, v: serializeError(error) };
+      reply = { t: 'result', rid: message.rid, ok: false, value: serializeError(error) };
     }
-    if (rid !== 0) host.post(reply);
+    if (message.rid !== 0) host.post(reply);
   }
 
-  /** A host ended: every actor on it exits `killed`; spawns, tasks and asks that needed it settle. */
+  /** A host ended: its extensions hear first; its actors exit `killed`; what depended on it settles. */
   ended(host: Host, end: HostEnd): void {
     const system = this.system;
     const cause = end.kind === 'died' ? end.cause : 'closed';
     rejectSite(this.spawns, host.site, () => new NoProcError(`the worker died while the actor was starting (${cause})`));
     rejectSite(this.tasks, host.site, () => new BrokenWorkerError(`the worker running this task died (${cause}); the pool replaces it`));
-    const dead = system.idsOnSite(host.site);
+    const dead = system.directory.idsOnSite(host.site, false);
     for (const envelope of host.takeUnsent()) noProcReply(system.runtime, envelope);
-    const onlyProcess = dead.size === 1 && system.isProcess([...dead][0]!);
-    if (end.kind === 'died' && dead.size > 0 && !onlyProcess && !host.closing) {
+    if (end.kind === 'died' && dead.size > 0 && !host.closing) {
       system.log.warn({ host: host.site, cause: end.cause, actors: dead.size }, 'host worker died; its actors exit killed');
     }
     for (const key of this.pairs) if (key.split(':').includes(String(host.site))) this.pairs.delete(key);
-    system.emit('hostEnded', host, end);
-    for (const id of dead) {
-      if (system.isProcess(id)) continue; // the Process facade reports its own exit code
-      system.actorExited(id, { kind: 'killed', detail: end.kind === 'died' ? end.cause : 'host closed' });
-    }
+    system.hostEnded(host, end);
+    for (const id of dead) system.actorExited(id, { kind: 'killed', detail: end.kind === 'died' ? end.cause : 'host closed' });
     if (dead.size > 0) {
       const ids = [...dead];
       system.runtime.targetsDown(dead);

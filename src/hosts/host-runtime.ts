@@ -1,0 +1,396 @@
+/**
+ * The worker side of a host: a Runtime whose non-local traffic goes to main over the control port
+ * (batched), which starts cells on request, keeps a replica of the name table, runs an exclusive
+ * host's one task through the host-side extension that owns it, and beats a heartbeat the main
+ * thread's watchdog reads. Everything Python-specific lives in the facade's host extension.
+ */
+import { threadId } from 'node:worker_threads';
+import pino, { type Logger } from 'pino';
+import type { Cell } from '../cell.js';
+import { locate, type Locator } from '../define.js';
+import type { Envelope, ReplyEnvelope } from '../envelope.js';
+import { reviveError, RuntimeError, serializeError } from '../errors.js';
+import { hostExtension, hostExtensions, type HostView } from '../extension.js';
+import { checkCloneable, reviveHandles } from '../handles.js';
+import { Runtime, noProcReply } from '../runtime.js';
+import type { ActorDefinition, ActorRef, ExitReason, SpawnOptions, System } from '../types.js';
+import { decodeBatch, reviveReason, serializeReason } from '../wire.js';
+import { Loader } from './loader.js';
+import { Outbox } from './outbox.js';
+import { Peer } from './peers.js';
+import { unreachable, type FromHost, type HostTask, type RunRequest, type SpawnRequest, type ToHost } from './protocol.js';
+import { WorkerSystem } from './worker-system.js';
+
+/** watch word 0: heartbeat (word 1, modules loading, is the loader's) */
+const HEARTBEAT_SLOT = 0;
+
+export class HostRuntime extends Runtime {
+  readonly site: number;
+  readonly systemName: string;
+  readonly system: System;
+  readonly mode: 'shared' | 'exclusive';
+  /** replica of the system's name table (name → actor id), kept current by main */
+  readonly names: Map<string, string>;
+  private logger: Logger | undefined;
+  private readonly logLevel: string;
+  private readonly port: import('node:worker_threads').MessagePort;
+  private readonly calls = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
+  private nextCall = 1;
+  private readonly toMain = new Outbox((batch, replies, transfer) => {
+    if (batch !== undefined) this.post({ t: 'envelopes', batch }, transfer);
+    if (replies !== undefined) this.post({ t: 'replies', batch: replies });
+  });
+  private dead: Envelope[] = [];
+  /** direct links to other hosts, and where actors we send to live */
+  private readonly peers = new Map<number, Peer>();
+  private readonly where = new Map<string, number>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly beats: Int32Array | undefined;
+  private finish!: (value: unknown) => void;
+  readonly done: Promise<unknown>;
+  private readonly hostTask: HostTask;
+  private readonly loader: Loader;
+  /** the extension whose task runs here now (exclusive hosts) */
+  private running: string | undefined;
+  private readonly view: HostView;
+
+  constructor(task: HostTask) {
+    super();
+    this.hostTask = task;
+    this.site = task.site;
+    this.systemName = task.system;
+    this.mode = task.mode;
+    this.port = task.control as never;
+    this.system = new WorkerSystem(this);
+    this.logLevel = task.logLevel;
+    this.names = new Map(task.names);
+    this.done = new Promise((resolve) => (this.finish = resolve));
+    this.beats = task.mode === 'shared' ? new Int32Array(task.watch) : undefined;
+    this.loader = new Loader(this.beats);
+    const host = this;
+    this.view = {
+      site: this.site,
+      mode: this.mode,
+      post: (message) => host.post({ t: 'ext', ext: host.running ?? '', msg: message }),
+      flush: () => host.flush(),
+      close: () => host.close(),
+    };
+  }
+
+  /** Takes work from main (once the extensions are loaded) and runs the task it came with. */
+  start(): Promise<unknown> {
+    const beats = this.beats;
+    this.heartbeat = beats ? setInterval(() => Atomics.add(beats, HEARTBEAT_SLOT, 1), 20) : undefined;
+    this.heartbeat?.unref();
+    this.port.on('message', (message: ToHost) => this.onMessage(message));
+    this.port.on('close', () => this.close());
+    this.post({ t: 'ready', threadId });
+    if (this.hostTask.run) void this.run(this.hostTask.run);
+    return this.done;
+  }
+
+  /** The host's pino logger (made on first use): its JSON lines go to main in batches. */
+  get log(): Logger {
+    if (!this.logger) {
+      const lines: string[] = [];
+      const destination = { write: (line: string) => void (lines.push(line) === 1 && queueMicrotask(() => this.post({ t: 'log', lines: lines.splice(0) }))) };
+      this.logger = pino({ level: this.logLevel, base: { system: this.systemName, host: this.site } }, destination);
+    }
+    return this.logger;
+  }
+
+  post(message: FromHost, transfer?: readonly unknown[]): void {
+    this.port.postMessage(message, transfer as never);
+  }
+
+  /** Posts a message to extension `ext`'s system side, after everything sent before it. */
+  postExtension(ext: string, msg: unknown): void {
+    this.flush();
+    this.post({ t: 'ext', ext, msg });
+  }
+
+  /** Says on whose behalf code outside actor handlers runs (an exclusive host's task). */
+  actAs(id: string | undefined): void {
+    this.defaultSender = id;
+  }
+
+  /** The extension whose task runs here now, if any. */
+  get task(): string | undefined {
+    return this.running;
+  }
+
+  // ---- transport ------------------------------------------------------------------------------
+
+  protected forward(envelope: Envelope, transfer: readonly unknown[] | undefined): void {
+    const site = this.where.get(envelope.to);
+    if (site !== undefined) {
+      const peer = this.peers.get(site);
+      if (peer && !peer.closed) return peer.send(envelope, transfer);
+    }
+    this.toMain.send(envelope, transfer);
+  }
+
+  protected override forwardItem(key: string, item: unknown, make: () => Envelope): void {
+    // list messages go to servers in main; merging with the last queued one keeps their order
+    this.toMain.append(key, item, make);
+  }
+
+  protected forwardReply(reply: ReplyEnvelope): void {
+    const peer = this.peers.get(reply.ask.site);
+    if (peer && !peer.closed) return peer.reply(reply);
+    this.toMain.reply(reply);
+  }
+
+  deadLetter(envelope: Envelope): void {
+    if (this.dead.push(envelope) === 1) queueMicrotask(this.flush);
+  }
+
+  override flushOut(): void {
+    if (!this.toMain.idle || this.dead.length > 0) this.flush();
+    if (this.peers.size > 0) for (const peer of this.peers.values()) peer.flush();
+  }
+
+  /** Sends everything queued this tick; called before the worker blocks or ends. */
+  readonly flush = (): void => {
+    this.toMain.flush();
+    if (this.dead.length > 0) {
+      const batch = this.dead;
+      this.dead = [];
+      this.post({ t: 'dead', batch });
+    }
+  };
+
+  // ---- kernel calls (RPC to main) ---------------------------------------------------------------
+
+  /** Calls a kernel op in main (`ext`: an extension's op); everything sent before goes first. */
+  call(op: string, args: unknown[], ext?: string): Promise<unknown> {
+    const rid = this.nextCall++;
+    let handles: 1 | undefined;
+    try {
+      if (checkCloneable(args, `${op} arguments`)) handles = 1;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.flush();
+    return new Promise((resolve, reject) => {
+      this.calls.set(rid, { resolve, reject });
+      const message: FromHost = { t: 'call', rid, op, args };
+      if (ext !== undefined) message.ext = ext;
+      if (handles) message.handles = 1;
+      this.post(message);
+    });
+  }
+
+  async spawnChild(parentId: string | null, def: ActorDefinition, opts: SpawnOptions): Promise<ActorRef> {
+    const locator = await locate(def);
+    const { id, name } = (await this.call('spawn', [locator, { ...opts, parent: parentId }])) as { id: string; name?: string };
+    return this.ref(id, name);
+  }
+
+  link(a: string, b: string): void {
+    void this.call('link', [a, b]).catch(() => {});
+  }
+
+  monitor(watcher: string, target: string): void {
+    void this.call('monitor', [watcher, target]).catch(() => {});
+  }
+
+  stop(id: string, reason: ExitReason): Promise<void> {
+    return this.call('stop', [id, serializeReason(reason)]) as Promise<void>;
+  }
+
+  exited(id: string): Promise<ExitReason> {
+    return this.call('exited', [id]).then(reviveReason);
+  }
+
+  persist(id: string, snapshot: unknown): void {
+    this.flush();
+    this.post({ t: 'call', rid: 0, op: 'persist', args: [id, snapshot] });
+  }
+
+  cellExited(cell: Cell, reason: ExitReason): void {
+    this.cells.delete(cell.id);
+    this.flush();
+    this.post({ t: 'exited', id: cell.id, reason: serializeReason(reason) });
+  }
+
+  // ---- control messages -----------------------------------------------------------------------
+
+  private onMessage(message: ToHost): void {
+    // a host busy with a stream of messages is alive even if its timers lag
+    if (this.beats) Atomics.add(this.beats, HEARTBEAT_SLOT, 1);
+    switch (message.t) {
+      case 'envelopes':
+        for (const envelope of decodeBatch(message.batch)) this.receive(envelope);
+        return;
+      case 'replies':
+        for (const reply of message.batch) this.receiveReply(reply);
+        return;
+      case 'spawn':
+        return void this.spawnLocal(message);
+      case 'run':
+        return void this.run(message);
+      case 'stop':
+        this.cells.get(message.id)?.requestStop(reviveReason(message.reason));
+        return;
+      case 'kill':
+        void this.cells.get(message.id)?.finish(reviveReason(message.reason), false);
+        return;
+      case 'crash': {
+        const cell = this.cells.get(message.id);
+        if (!cell) return;
+        cell.injected = reviveError(message.error) as Error;
+        cell.enqueue({ to: cell.id, msg: { type: '$crash' } });
+        return;
+      }
+      case 'hang':
+        this.cells.get(message.id)?.hang(message.ms);
+        return;
+      case 'down':
+        for (const id of message.ids) this.where.delete(id);
+        this.targetsDown(new Set(message.ids));
+        return;
+      case 'peer':
+        this.addPeer(message.site, message.port);
+        return;
+      case 'where': {
+        const peer = this.peers.get(message.site);
+        if (!peer || peer.closed) return;
+        // everything sent to main so far goes first; then the fence; then direct sends
+        this.flush();
+        this.post({ t: 'fence', to: message.site, seq: peer.nextFence() });
+        if (this.where.size > 100_000) this.where.clear();
+        this.where.set(message.id, message.site);
+        return;
+      }
+      case 'fence':
+        this.peers.get(message.from)?.fenceArrived(message.seq);
+        return;
+      case 'names':
+        for (const [name, id] of message.changes) {
+          if (id === undefined) this.names.delete(name);
+          else this.names.set(name, id);
+        }
+        return;
+      case 'result': {
+        const call = this.calls.get(message.rid);
+        if (!call) return;
+        this.calls.delete(message.rid);
+        if (message.ok) call.resolve(message.handles ? reviveHandles(message.value, this) : message.value);
+        else call.reject(reviveError(message.value));
+        return;
+      }
+      case 'task':
+        return void this.runTask(message.rid, message.loc, message.handles ? reviveHandles(message.args, this) : message.args);
+      case 'ext':
+        hostExtension(message.ext)?.message?.(message.msg, this.view);
+        return;
+      case 'close':
+        return void this.close();
+      default:
+        unreachable(message);
+    }
+  }
+
+  private addPeer(site: number, port: import('node:worker_threads').MessagePort): void {
+    const peer = new Peer(site, port, this, () => {
+      this.peers.delete(site);
+      for (const [id, at] of this.where) if (at === site) this.where.delete(id);
+      for (const envelope of peer.takeUnsent()) noProcReply(this, envelope);
+    });
+    this.peers.set(site, peer);
+  }
+
+  /** Loads a located function once per host (Pool batches, barrier actions). */
+  loadFunction(locator: Locator): Promise<unknown> {
+    return this.loader.function(locator);
+  }
+
+  /** One task (a located function, e.g. a batch of Pool work): call it, post its result or error. */
+  private async runTask(rid: number, locator: Locator, args: unknown[]): Promise<void> {
+    let reply: FromHost;
+    try {
+      const fn = (await this.loader.function(locator)) as (...a: unknown[]) => unknown;
+      const value = await fn(...args);
+      reply = { t: 'taskDone', rid, ok: true, value };
+      if (checkCloneable(value, 'task result')) reply.handles = 1;
+      try {
+        this.post(reply);
+        return;
+      } catch (error) {
+        reply = { t: 'taskDone', rid, ok: false, value: serializeError(error) };
+      }
+    } catch (error) {
+      reply = { t: 'taskDone', rid, ok: false, value: serializeError(error) };
+    }
+    this.post(reply);
+  }
+
+  private async spawnLocal(request: SpawnRequest): Promise<void> {
+    try {
+      const def = await this.loader.definition(request.loc);
+      const args = request.handles ? reviveHandles(request.args, this, request.id) : request.args;
+      await this.startCell(def, request.id, request.name, request.parent, args, request.snapshot);
+      this.post({ t: 'spawned', rid: request.rid, ok: true });
+    } catch (error) {
+      this.post({ t: 'spawned', rid: request.rid, ok: false, error: serializeError(error) });
+    }
+  }
+
+  /**
+   * Runs an exclusive host's task with the host-side extension that owns it, then reports its
+   * result. The host then waits for main: another task to run here (a warm host is reused) or
+   * `close`.
+   */
+  private async run(request: RunRequest): Promise<void> {
+    const extension = hostExtension(request.ext);
+    this.running = request.ext;
+    let result: unknown;
+    try {
+      if (!extension?.run) throw new RuntimeError(`no host extension "${request.ext}" runs tasks in this worker`);
+      // the task runs as `request.id` (a Process): its handles are its own copies
+      this.actAs(request.id);
+      const payload = request.handles ? reviveHandles(request.payload, this, request.id) : request.payload;
+      result = await extension.run(payload, this.view);
+    } catch (error) {
+      this.log.error({ err: error, ext: request.ext }, 'an exclusive task failed outside its own error handling');
+      result = { error: serializeError(error) };
+    }
+    if (this.closing) return;
+    for (const ext of hostExtensions()) ext.beforeEnd?.(this.view);
+    this.flush();
+    this.post({ t: 'ran', ext: request.ext, result });
+    this.running = undefined;
+    this.defaultSender = undefined;
+  }
+
+  private closing = false;
+  close(result: unknown = null): void {
+    if (this.closing) return;
+    this.closing = true;
+    for (const ext of hostExtensions()) ext.beforeEnd?.(this.view);
+    for (const cell of this.cells.values()) void cell.finish({ kind: 'shutdown' }, true);
+    this.flush();
+    for (const peer of this.peers.values()) {
+      peer.flush();
+      peer.close();
+    }
+    clearInterval(this.heartbeat);
+    if (this.pendingCount > 0) this.rejectAllPending(new RuntimeError('the host worker closed'));
+    for (const call of this.calls.values()) call.reject(new RuntimeError('the host worker closed'));
+    this.calls.clear();
+    this.post({ t: 'closed' });
+    this.port.close();
+    this.finish(result);
+  }
+
+  /** An envelope for an id that is no cell here may belong to the running task (a Process mailbox). */
+  override receive(envelope: Envelope): void {
+    if (envelope.handles === 1) envelope.msg = reviveHandles(envelope.msg, this, envelope.to);
+    const cell = this.cells.get(envelope.to);
+    if (cell) return cell.enqueue(envelope);
+    const extension = this.running === undefined ? undefined : hostExtension(this.running);
+    if (extension?.receive?.(envelope, this.view)) return;
+    this.deadLetter(envelope);
+  }
+}

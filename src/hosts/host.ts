@@ -1,0 +1,110 @@
+/**
+ * Main's handle on one host worker: its control port, the outbox that batches envelopes and
+ * replies toward it, its heartbeat words (read by the watchdog), and the name-table changes it
+ * has not been told yet (they go out before anything else posted to it, so a host never sees a
+ * spawn or a message that depends on a name before the name).
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { Envelope, ReplyEnvelope } from '../envelope.js';
+import { Outbox } from './outbox.js';
+import type { NameChange, ToHost } from './protocol.js';
+
+export type HostMode = 'shared' | 'exclusive';
+
+/** Why a host went away: it finished (exclusive), was closed, or died. */
+export type HostEnd = { kind: 'finished'; result?: unknown } | { kind: 'died'; cause: string; exitCode?: number };
+
+export class Host {
+  readonly site: number;
+  readonly mode: HostMode;
+  readonly port: MessagePort;
+  readonly heartbeat: Int32Array;
+  /** actors placed here (for least-loaded placement) */
+  load = 0;
+  alive = true;
+  /** the worker said it is closing: its port closing is an orderly end, not a death */
+  closing = false;
+  threadId = -1;
+  lastBeat = 0;
+  lastBeatAt = Date.now();
+  /** a worker outside tinypool that does not keep Node alive (e.g. a daemon Process) */
+  detached = false;
+  /** while idle (exclusive, between tasks): the timer that closes it */
+  linger: NodeJS.Timeout | undefined;
+  /** ids this host was told the site of (so it sends to them directly) */
+  readonly told = new Set<string>();
+  /** resolves once the worker is up and taking work (rejects if it died while starting) */
+  ready: Promise<void> = Promise.resolve();
+  /** ends main's side of the host now (its port closed), as an orderly end; set by the HostPool */
+  dispose: () => void = () => {};
+  private readonly abort = new AbortController();
+  private names: NameChange[] = [];
+  private readonly outbox = new Outbox((batch, replies, transfer) => {
+    if (!this.alive) return;
+    if (batch !== undefined) this.post({ t: 'envelopes', batch }, transfer);
+    if (replies !== undefined) this.post({ t: 'replies', batch: replies });
+  });
+
+  constructor(site: number, mode: HostMode, port: MessagePort, heartbeat: Int32Array) {
+    this.site = site;
+    this.mode = mode;
+    this.port = port;
+    this.heartbeat = heartbeat;
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  post(message: ToHost, transfer?: readonly unknown[]): void {
+    if (!this.alive) return;
+    if (this.names.length > 0) this.flushNames();
+    this.port.postMessage(message, transfer as never);
+  }
+
+  /** Posts after everything already queued for this host (fences keep their place). */
+  postOrdered(message: ToHost): void {
+    this.outbox.flush();
+    this.post(message);
+  }
+
+  /** Queues an envelope; a burst goes out as one batch at the end of the current tick. */
+  deliver(envelope: Envelope, transfer?: readonly unknown[]): void {
+    this.outbox.send(envelope, transfer);
+  }
+
+  reply(reply: ReplyEnvelope): void {
+    this.outbox.reply(reply);
+  }
+
+  /** Sends what is queued for this host now. */
+  flush(): void {
+    this.outbox.flush();
+    if (this.names.length > 0) this.flushNames();
+  }
+
+  /** A name was bound or freed: the host's replica hears of it before anything posted later. */
+  nameChanged(change: NameChange): void {
+    if (!this.alive) return;
+    // queued envelopes were sent before the change: they go first
+    this.outbox.flush();
+    if (this.names.push(change) === 1) queueMicrotask(() => this.flushNames());
+  }
+
+  private flushNames(): void {
+    if (this.names.length === 0 || !this.alive) return;
+    const changes = this.names;
+    this.names = [];
+    this.port.postMessage({ t: 'names', changes } satisfies ToHost);
+  }
+
+  /** Unsent envelopes are handed back when the host dies so asks among them can be answered. */
+  takeUnsent(): Envelope[] {
+    return this.outbox.takeUnsent();
+  }
+
+  /** Ends the worker at once (terminate/kill/watchdog); tinypool replaces it. */
+  terminate(): void {
+    this.abort.abort();
+  }
+}
