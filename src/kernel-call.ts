@@ -22,6 +22,20 @@ export function extensionCall<T extends SystemExtension>(def: ExtensionDef<T>, o
   return callOp(def.name, op, args);
 }
 
+/**
+ * Calls an op an extension serves in main and returns its answer synchronously: in main a direct
+ * call (the op must not be async), in a worker a blocking call (for sync APIs such as attaching
+ * shared memory by name; the op must be answered by main alone).
+ */
+export function extensionCallSync<T extends SystemExtension>(def: ExtensionDef<T>, op: string, args: unknown[]): unknown {
+  const host = currentHost();
+  if (host) return host.callSync(op, args, def.name);
+  const system = mainSystem();
+  const fn = system.extension(def).ops?.[op];
+  if (!fn) throw new Error(`unknown kernel operation ${def.name}:${op}`);
+  return fn(args, { site: system.runtime.site });
+}
+
 function callOp(ext: string | undefined, op: string, args: unknown[]): Promise<unknown> {
   trackAsyncIdentity();
   const host = currentHost();

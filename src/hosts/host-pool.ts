@@ -176,7 +176,8 @@ export class HostPool {
   private start(site: number, mode: HostMode, run?: RunRequest, own = false, keepAlive = true): Promise<Host> {
     if (this.closed) return Promise.reject(new Error('the system has shut down'));
     const { port1, port2 } = new MessageChannel();
-    const watch = new SharedArrayBuffer(8);
+    // [heartbeat, modules loading, blocking-call answers]
+    const watch = new SharedArrayBuffer(12);
     const host = new Host(site, mode, port1, new Int32Array(watch));
     host.detached = own;
     this.all.set(site, host);

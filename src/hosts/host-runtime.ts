@@ -4,7 +4,7 @@
  * host's one task through the host-side extension that owns it, and beats a heartbeat the main
  * thread's watchdog reads. Everything Python-specific lives in the facade's host extension.
  */
-import { threadId } from 'node:worker_threads';
+import { receiveMessageOnPort, threadId } from 'node:worker_threads';
 import pino, { type Logger } from 'pino';
 import type { Cell } from '../cell.js';
 import { locate, type Locator } from '../define.js';
@@ -18,6 +18,7 @@ import { decodeBatch, reviveReason, serializeReason } from '../wire.js';
 import { Loader } from './loader.js';
 import { Outbox } from './outbox.js';
 import { Peer } from './peers.js';
+import { ANSWERS } from './host.js';
 import { unreachable, type FromHost, type HostTask, type RunRequest, type SpawnRequest, type ToHost } from './protocol.js';
 import { WorkerSystem } from './worker-system.js';
 
@@ -46,6 +47,7 @@ export class HostRuntime extends Runtime {
   private readonly where = new Map<string, number>();
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly beats: Int32Array | undefined;
+  private readonly watchWords: Int32Array;
   private finish!: (value: unknown) => void;
   readonly done: Promise<unknown>;
   private readonly hostTask: HostTask;
@@ -65,7 +67,8 @@ export class HostRuntime extends Runtime {
     this.logLevel = task.logLevel;
     this.names = new Map(task.names);
     this.done = new Promise((resolve) => (this.finish = resolve));
-    this.beats = task.mode === 'shared' ? new Int32Array(task.watch) : undefined;
+    this.watchWords = new Int32Array(task.watch);
+    this.beats = task.mode === 'shared' ? this.watchWords : undefined;
     this.loader = new Loader(this.beats);
     const host = this;
     this.view = {
@@ -179,6 +182,37 @@ export class HostRuntime extends Runtime {
       if (handles) message.handles = 1;
       this.post(message);
     });
+  }
+
+  /**
+   * A kernel call whose answer this thread waits for, blocked (a sync API: attaching shared
+   * memory by name). Only for ops main answers by itself: main never waits for this worker then.
+   * Messages that arrive meanwhile are handled in order once the answer is in.
+   */
+  callSync(op: string, args: unknown[], ext?: string): unknown {
+    const rid = this.nextCall++;
+    checkCloneable(args, `${op} arguments`);
+    this.flush();
+    const words = this.watchWords;
+    const seen = Atomics.load(words, ANSWERS);
+    const message: FromHost = { t: 'call', rid, op, args, sync: 1 };
+    if (ext !== undefined) message.ext = ext;
+    this.post(message);
+    let answer: Extract<ToHost, { t: 'result' }> | undefined;
+    const held: ToHost[] = [];
+    while (answer === undefined) {
+      Atomics.wait(words, ANSWERS, seen, 30_000);
+      for (let next = receiveMessageOnPort(this.port); next; next = receiveMessageOnPort(this.port)) {
+        const msg = next.message as ToHost;
+        if (msg.t === 'result' && msg.rid === rid) answer = msg;
+        else held.push(msg);
+      }
+      if (answer === undefined && Atomics.load(words, ANSWERS) === seen && this.closing) throw new RuntimeError('the host closed during a blocking call');
+    }
+    // what came in meanwhile is handled after this call returns, in arrival order
+    if (held.length > 0) queueMicrotask(() => held.forEach((msg) => this.onMessage(msg)));
+    if (!answer.ok) throw reviveError(answer.value);
+    return answer.handles ? reviveHandles(answer.value, this) : answer.value;
   }
 
   async spawnChild(parentId: string | null, def: ActorDefinition, opts: SpawnOptions): Promise<ActorRef> {

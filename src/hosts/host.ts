@@ -11,6 +11,9 @@ import type { NameChange, ToHost } from './protocol.js';
 
 export type HostMode = 'shared' | 'exclusive';
 
+/** watch word 2: bumped by main when it answered a blocking call */
+export const ANSWERS = 2;
+
 /** Why a host went away: it finished (exclusive), was closed, or died. */
 export type HostEnd = { kind: 'finished'; result?: unknown } | { kind: 'died'; cause: string; exitCode?: number };
 
@@ -60,6 +63,12 @@ export class Host {
     if (!this.alive) return;
     if (this.names.length > 0) this.flushNames();
     this.port.postMessage(message, transfer as never);
+  }
+
+  /** Wakes the worker blocked in a synchronous call (its answer was just posted). */
+  wakeBlocked(): void {
+    Atomics.add(this.heartbeat, ANSWERS, 1);
+    Atomics.notify(this.heartbeat, ANSWERS);
   }
 
   /** Posts after everything already queued for this host (fences keep their place). */

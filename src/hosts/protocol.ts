@@ -14,7 +14,7 @@ export interface HostTask {
   site: number;
   system: string;
   mode: 'shared' | 'exclusive';
-  /** [heartbeat, modules loading] for the watchdog */
+  /** [heartbeat, modules loading] for the watchdog, [answers] for blocking calls */
   watch: SharedArrayBuffer;
   logLevel: string;
   /** host-side extension modules to import before taking work (paths from the package root) */
@@ -77,7 +77,7 @@ export type FromHost =
   | { t: 'spawned'; rid: number; ok: boolean; error?: unknown }
   | { t: 'exited'; id: string; reason: unknown }
   | { t: 'dead'; batch: import('../envelope.js').Envelope[] }
-  | { t: 'call'; rid: number; ext?: string; op: string; args: unknown[]; handles?: 1 }
+  | { t: 'call'; rid: number; ext?: string; op: string; args: unknown[]; handles?: 1; sync?: 1 }
   | { t: 'ran'; ext: string; result: unknown }
   | { t: 'log'; lines: string[] }
   | { t: 'taskDone'; rid: number; ok: boolean; value: unknown; handles?: 1 }

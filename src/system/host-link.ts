@@ -133,6 +133,7 @@ export class HostLink {
       reply = { t: 'result', rid: message.rid, ok: false, value: serializeError(error) };
     }
     if (message.rid !== 0) host.post(reply);
+    if (message.sync) host.wakeBlocked();
   }
 
   /** A host ended: its extensions hear first; its actors exit `killed`; what depended on it settles. */
