@@ -139,6 +139,31 @@ function privateStateClass(value: object): string | undefined {
 }
 
 /**
+ * Throws SerializationError if `value` holds an instance of a class with `#private` members: an
+ * in-thread message is not copied, but it must fail the same way as one that crosses threads
+ * (DESIGN §1). Cheap: only plain containers are walked.
+ */
+export function refusePrivate(value: unknown, path = 'message', depth = 0): void {
+  if (typeof value !== 'object' || value === null || depth > 16) return;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) refusePrivate(value[i], path, depth + 1);
+    return;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    if ((value as { __troupe?: unknown }).__troupe !== undefined || ArrayBuffer.isView(value)) return;
+    const owner = privateStateClass(value);
+    if (owner !== undefined) {
+      const name = (value as object).constructor?.name ?? 'object';
+      throw new SerializationError(`${path} is a ${name} instance whose class ${owner === name ? '' : `(through ${owner}) `}declares #private members, which a message cannot carry; send plain data instead`);
+    }
+    if (value instanceof Map || value instanceof Set) for (const item of value.values()) refusePrivate(item, path, depth + 1);
+    return;
+  }
+  for (const key in value) refusePrivate((value as Record<string, unknown>)[key], path, depth + 1);
+}
+
+/**
  * Replaces every marked object inside a received value with a live handle (in place). `holder`
  * is who the value is delivered to (default: whoever runs now on this thread).
  */

@@ -11,7 +11,7 @@ import { Cell } from './cell.js';
 import type { AskAddress, Envelope, ReplyEnvelope } from './envelope.js';
 import type { Definition } from './define.js';
 import { AskTimeoutError, NoProcError, serializeError, reviveError } from './errors.js';
-import { checkCloneable, classify, HAS_HANDLES, NOT_JSON, prepareHandles, reviveHandles } from './handles.js';
+import { checkCloneable, classify, HAS_HANDLES, NOT_JSON, prepareHandles, refusePrivate, reviveHandles } from './handles.js';
 import { Ref } from './ref.js';
 import type { ActorDefinition, ActorRef, ExitReason, SpawnOptions, System } from './types.js';
 
@@ -147,6 +147,7 @@ export abstract class Runtime {
   send(to: string, msg: unknown, sender: string | undefined, transfer?: readonly unknown[]): void {
     const cell = this.cells.get(to);
     if (cell !== undefined) {
+      refusePrivate(msg);
       cell.enqueue(sender === undefined ? { to, msg } : { to, msg, from: sender });
       return;
     }
@@ -190,14 +191,16 @@ export abstract class Runtime {
     const cell = this.cells.get(to);
     const rid = this.nextRid++;
     const envelope: Envelope = { to, msg, ask: { site: this.site, rid } };
-    if (cell === undefined) {
-      try {
+    try {
+      if (cell === undefined) {
         const flags = classify(msg);
         mark(envelope, flags);
         if (flags & HAS_HANDLES) envelope.msg = prepareHandles(msg, to);
-      } catch (error) {
-        return Promise.reject(error);
+      } else {
+        refusePrivate(msg);
       }
+    } catch (error) {
+      return Promise.reject(error);
     }
     if (sender !== undefined) envelope.from = sender;
     const promise = new Promise<unknown>((resolve, reject) => {

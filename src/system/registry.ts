@@ -26,6 +26,7 @@ export interface Peer {
   terminate(id: string, reason: ExitReason, runStop?: boolean): void;
   /** posts what waits in its hosts' outboxes */
   flushHosts(): void;
+  labelOf(id: string): string | undefined;
 }
 
 interface Registry {

@@ -316,8 +316,9 @@ export class SystemImpl extends EventEmitter implements System, Peer {
     return this.directory.has(id);
   }
 
+  /** An actor's label (its name, or its definition's), wherever in this process it lives. */
   labelOf(id: string): string | undefined {
-    return this.directory.entries.get(id)?.label;
+    return this.directory.entries.get(id)?.label ?? ownerOf(id, this)?.labelOf(id);
   }
 
   persist(id: string, snapshot: unknown): void {
