@@ -5,6 +5,7 @@
  * `DefinitionLocator` does.
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 import type { AnyStateMachine } from 'xstate';
 import { RuntimeError, ValueError } from './errors.js';
 import type { ActorDefinition, ActorSpec, Message } from './types.js';
@@ -145,7 +146,11 @@ export function task<F extends (...args: any[]) => unknown>(fn: F): F;
 export function task<C extends abstract new (...args: any[]) => unknown>(cls: C): C;
 export function task<F extends Function>(fn: F): F {
   if (typeof fn !== 'function') throw new ValueError(`task(fn) needs a function (got ${typeof fn})`);
-  Object.defineProperty(fn, TASK, { value: { module: callerModule(2) } satisfies TaskMeta, enumerable: false });
+  const module = callerModule(2);
+  Object.defineProperty(fn, TASK, { value: { module } satisfies TaskMeta, enumerable: false });
+  // Find the export as soon as the module has evaluated, so start() can launch synchronously
+  // (a parent killed right after start() still leaves its child running, as a fork would).
+  if (module && !isMainThread) queueMicrotask(() => void findExport(fn, module, 'task').catch(() => {}));
   return fn;
 }
 
@@ -158,6 +163,21 @@ export function isTask(fn: unknown): boolean {
 }
 
 const exportNames = new WeakMap<object, Promise<Locator>>();
+const foundExports = new WeakMap<object, Locator>();
+
+/** The export of `value` if a search has already found it (synchronously), else undefined. */
+export function knownExport(value: object): Locator | undefined {
+  return foundExports.get(value);
+}
+
+/** Records the exports of a namespace just imported, so a start() of any of them knows it at once. */
+export function noteExports(module: string, namespace: Record<string, unknown>): void {
+  for (const [exportName, exported] of Object.entries(namespace)) {
+    if ((typeof exported === 'function' || (typeof exported === 'object' && exported !== null)) && !foundExports.has(exported)) {
+      foundExports.set(exported, { by: 'export', module, exportName });
+    }
+  }
+}
 
 /** Finds under which name `module` exports `value` (by identity), importing it if needed (once). */
 export function findExport(value: object, module: string | undefined, what: string): Promise<Locator> {
@@ -165,7 +185,10 @@ export function findExport(value: object, module: string | undefined, what: stri
   if (!found) {
     found = searchExport(value, module, what);
     exportNames.set(value, found);
-    found.catch(() => exportNames.delete(value));
+    found.then(
+      (locator) => foundExports.set(value, locator),
+      () => exportNames.delete(value),
+    );
   }
   return found;
 }
@@ -181,6 +204,7 @@ async function searchExport(value: object, module: string | undefined, what: str
     if (error instanceof RuntimeError) throw error;
     throw new RuntimeError(`${what}: cannot import its module ${displayModule(module)} to find the export`, { cause: error });
   }
+  noteExports(module, namespace);
   for (const [exportName, exported] of Object.entries(namespace)) {
     if (exported === value) return { by: 'export', module, exportName };
   }

@@ -3,7 +3,7 @@
  * self-contained function's source, evaluated in the worker's global scope so it sees no closure.
  */
 import { RuntimeError } from '../errors.js';
-import type { Locator } from '../define.js';
+import { noteExports, type Locator } from '../define.js';
 
 const TSX = Symbol.for('troupe.ensureTsx');
 
@@ -16,7 +16,9 @@ export async function importModule(url: string): Promise<Record<string, unknown>
     const ensure = (globalThis as Record<symbol, (() => Promise<void>) | undefined>)[TSX];
     if (ensure) await ensure();
   }
-  return (await import(url)) as Record<string, unknown>;
+  const namespace = (await import(url)) as Record<string, unknown>;
+  noteExports(url, namespace);
+  return namespace;
 }
 
 export async function load(locator: Locator): Promise<unknown> {

@@ -21,6 +21,8 @@ export interface StartRequest {
   identity: number[];
   daemon: boolean;
   pid: number;
+  /** the launch itself, when the worker knew the target's export at start() */
+  launch?: { locator: Locator; args: unknown[]; subclass: boolean };
 }
 
 export class Multiprocessing implements SystemExtension {
@@ -33,17 +35,19 @@ export class Multiprocessing implements SystemExtension {
     this.ops = {
       /** a worker registers a child process before anything else of it is sent (runs synchronously) */
       reserve: ([request]: [StartRequest], from: { site: number }) => {
+        const { launch, ...started } = request;
         const host = system.hostAt(from.site);
         const parent = host ? table.processOn(host) : undefined;
         const mailbox = createMailbox();
         const reserved = table.reserve({
-          ...request,
+          ...started,
           parentId: parent?.id ?? null,
           parent: parent ? { name: parent.name, pid: parent.pid, id: parent.id } : null,
           mailbox,
           site: from.site,
         });
         void reserved.exitcode.then(() => releaseMailbox(mailbox));
+        if (launch) table.launch(request.id, launch.locator, launch.args, launch.subclass);
         return { mailbox };
       },
       launch: ([id, locator, args, subclass]: [string, Locator, unknown[], boolean]) => table.launch(id, locator, args, subclass),

@@ -4,7 +4,7 @@
  * Process is an actor on an exclusive pooled worker: in main the system's ProcessTable launches
  * it; from inside a worker the same calls go to main as the multiprocessing extension's ops.
  */
-import { findExport, isTask, moduleOfFrame, taskModule, type Locator } from '../define.js';
+import { findExport, isTask, knownExport, moduleOfFrame, taskModule, type Locator } from '../define.js';
 import { RuntimeError, ValueError } from '../errors.js';
 import { nanoid } from 'nanoid';
 import { checkCloneable, prepareHandles } from '../handles.js';
@@ -143,10 +143,13 @@ export class Process {
     if (host) {
       // The pid is known at once, as in Python: a range of its own per worker, which main adopts.
       own.pid = host.site * WORKER_PID_RANGE + (identity().counter % WORKER_PID_RANGE);
-      const request: StartRequest = { id, name: this.name, identity: own.identity, daemon, pid: own.pid };
-      const reserved = extensionCall(MULTIPROCESSING, 'reserve', [request]) as Promise<{ mailbox: unknown }>;
       const args = handles ? prepareHandles(raw, id) : raw;
-      own.launched = locating.then(
+      // A target whose export is already known launches with the reservation, in one message.
+      const known = knownExport(target);
+      const request: StartRequest = { id, name: this.name, identity: own.identity, daemon, pid: own.pid };
+      if (known) request.launch = { locator: known, args, subclass };
+      const reserved = extensionCall(MULTIPROCESSING, 'reserve', [request]) as Promise<{ mailbox: unknown }>;
+      own.launched = known ? Promise.resolve(id) : locating.then(
         (locator: Locator) => {
           void extensionCall(MULTIPROCESSING, 'launch', [id, locator, args, subclass]).catch(() => {});
           return id;
