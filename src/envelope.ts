@@ -29,4 +29,6 @@ export interface ReplyEnvelope {
   ask: AskAddress;
   ok: boolean;
   value: unknown;
+  /** whether the value is not plain JSON data (1) or is (0), when the sender knows */
+  clone?: 0 | 1;
 }

@@ -3,7 +3,7 @@
  * supervisors). A system-side extension is created once per system on first use and may serve
  * kernel ops called from workers, hear its hosts' messages and ends, start supervised children of
  * its own kind, and clean up first at shutdown. A host-side extension runs inside every worker:
- * it may run an exclusive host's one task and flush what it buffered before the host ends.
+ * it may run an exclusive host's one task, hear main's messages and take envelopes for its task.
  * Extensions are registered by the composition roots (`src/index.ts`, the facade's index, the
  * worker's `worker-main.ts` importing the modules a host task names); the kernel never imports them.
  */
@@ -90,9 +90,7 @@ export interface HostView {
   readonly mode: 'shared' | 'exclusive';
   /** posts a message to this extension's system side (`hostMessage`), in order with everything else */
   post(message: unknown): void;
-  /** sends everything this thread has queued (before it blocks or ends) */
-  flush(): void;
-  /** ends this host now (after a final flush), e.g. after process.exit in its task */
+  /** ends this host now, e.g. after process.exit in its task */
   close(): void;
 }
 
@@ -103,8 +101,6 @@ export interface HostExtension {
   message?(message: unknown, host: HostView): void;
   /** an envelope for an id that is no actor of this host, while this extension's task runs */
   receive?(envelope: Envelope, host: HostView): boolean;
-  /** the host is about to report the end of a task, or to close: post what is buffered */
-  beforeEnd?(host: HostView): void;
 }
 
 /** Registers the host side of an extension in this worker (first registration wins). */

@@ -80,7 +80,8 @@ export function classify(value: unknown, path = 'message', depth = 0): number {
     return flags;
   }
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) flags |= classify(value[i], `${path}[${i}]`, depth + 1);
+    // a hole would come back from JSON as null: such an array travels by structured clone
+    for (let i = 0; i < value.length; i++) flags |= i in value ? classify(value[i], `${path}[${i}]`, depth + 1) : NOT_JSON;
     return flags;
   }
   if (!isPlainContainer(value)) {

@@ -160,31 +160,27 @@ export abstract class Runtime {
   }
 
   /**
-   * Sends `item` inside a list message `{ type, end?, items }` (queue puts, pipe sends): items for
-   * the same target, kind and sender that are still queued in this thread merge into one message.
+   * Sends `item` inside a list message `{ type, end?, items }` (queue puts, pipe sends). Across
+   * threads, main merges consecutive items with the same target, kind and sender into one message.
    * `flags` are the item's classify() flags (the caller checked it).
    */
   sendItem(to: string, type: string, end: number | undefined, item: unknown, flags: number): void {
     const sender = this.currentSender();
+    const msg = end === undefined ? { type, items: [item] } : { type, end, items: [item] };
     const cell = this.cells.get(to);
     if (cell !== undefined) {
-      const msg = end === undefined ? { type, items: [item] } : { type, end, items: [item] };
       cell.enqueue(sender === undefined ? { to, msg } : { to, msg, from: sender });
       return;
     }
-    if (flags & HAS_HANDLES) item = prepareHandles(item, to);
-    const key = `${to}\u0000${sender ?? ''}\u0000${type}\u0000${end ?? ''}\u0000${flags}`;
-    this.forwardItem(key, item, () => {
-      const msg = end === undefined ? { type, items: [item] } : { type, end, items: [item] };
-      const envelope: Envelope = sender === undefined ? { to, msg } : { to, msg, from: sender };
-      mark(envelope, flags);
-      return envelope;
-    });
+    if (flags & HAS_HANDLES) msg.items[0] = prepareHandles(item, to);
+    const envelope: Envelope = sender === undefined ? { to, msg } : { to, msg, from: sender };
+    mark(envelope, flags);
+    this.forwardItem(envelope);
   }
 
-  /** Queues an item that may join the last queued list message with the same key (see Outbox.append). */
-  protected forwardItem(_key: string, _item: unknown, make: () => Envelope): void {
-    this.forward(make(), undefined);
+  /** Sends a one-item list message to another thread (a worker writes it as an item record). */
+  protected forwardItem(envelope: Envelope): void {
+    this.forward(envelope, undefined);
   }
 
   ask(to: string, msg: unknown, timeout: number, sender: string | undefined): Promise<unknown> {
@@ -223,7 +219,9 @@ export abstract class Runtime {
     const reply: ReplyEnvelope = { ask: to, ok, value: ok ? value : serializeError(value) };
     if (ok) {
       try {
-        if (checkCloneable(value, 'reply')) reply.value = prepareHandles(value, `@${to.site}`);
+        const flags = classify(value, 'reply');
+        if (flags & HAS_HANDLES) reply.value = prepareHandles(value, `@${to.site}`);
+        reply.clone = flags & NOT_JSON ? 1 : 0;
       } catch (error) {
         reply.ok = false;
         reply.value = serializeError(error);

@@ -1,10 +1,12 @@
 /**
- * The wire codec: how envelopes, exit reasons and errors cross threads. A batch of envelopes whose
- * messages are all plain JSON data becomes one JSON string (cheaper to post than a structured
- * clone of many objects), with runs of one-way messages between the same sender and target
- * sharing one header. This file is the only one that knows that compact form.
+ * The wire codec: how envelopes, exit reasons and errors cross threads. Toward a worker, a batch
+ * of envelopes whose messages are all plain JSON data becomes one JSON string (cheaper to post
+ * than a structured clone of many objects), with runs of one-way messages between the same sender
+ * and target sharing one header. From a worker, each envelope is one ring record (an array whose
+ * first element says what it is), written the moment it is sent. This file is the only one that
+ * knows these compact forms.
  */
-import type { Envelope } from './envelope.js';
+import type { Envelope, ReplyEnvelope } from './envelope.js';
 import { reviveError, serializeError } from './errors.js';
 import type { ExitReason } from './types.js';
 
@@ -65,6 +67,71 @@ export function decodeBatch(batch: WireBatch): Envelope[] {
     }
   }
   return out;
+}
+
+// ---- ring records (worker → main) -----------------------------------------------------------------
+
+const SEND = 0;
+const ASK = 1;
+const ITEM = 2;
+const REPLY = 3;
+
+/** An envelope as a ring record: `[SEND, to, from, handles, msg]` or `[ASK, ..., site, rid]`. */
+export function envelopeRecord(e: Envelope): unknown[] {
+  const from = e.from ?? 0;
+  const handles = e.handles === 1 ? 1 : 0;
+  return e.ask ? [ASK, e.to, from, handles, e.msg, e.ask.site, e.ask.rid] : [SEND, e.to, from, handles, e.msg];
+}
+
+/**
+ * One item of a list message `{ type, end?, items }` (a queue put, a pipe send) as a ring record:
+ * `[ITEM, to, from, handles, type, end, item]`. Main merges consecutive items with the same
+ * header into one message, so a burst of puts costs the queue server one turn.
+ */
+export function itemRecord(e: Envelope): unknown[] {
+  const msg = e.msg as { type: string; end?: number; items: unknown[] };
+  return [ITEM, e.to, e.from ?? 0, e.handles === 1 ? 1 : 0, msg.type, msg.end ?? null, msg.items[0]];
+}
+
+export function replyRecord(reply: ReplyEnvelope): unknown[] {
+  return [REPLY, reply.ask.site, reply.ask.rid, reply.ok, reply.value];
+}
+
+/** A ring record read back: an envelope, an item of a list message (with its merge key), or a reply. */
+export type ReadRecord =
+  | { kind: 'envelope'; envelope: Envelope }
+  | { kind: 'item'; key: string; item: unknown; make: () => Envelope }
+  | { kind: 'reply'; reply: ReplyEnvelope };
+
+export function readRecord(record: unknown[]): ReadRecord {
+  switch (record[0]) {
+    case SEND:
+    case ASK: {
+      const e: Envelope = { to: record[1] as string, msg: record[4] };
+      if (record[2] !== 0) e.from = record[2] as string;
+      if (record[3] === 1) e.handles = 1;
+      if (record[0] === ASK) e.ask = { site: record[5] as number, rid: record[6] as number };
+      return { kind: 'envelope', envelope: e };
+    }
+    case ITEM: {
+      const [, to, from, handles, type, end, item] = record as [number, string, string | 0, 0 | 1, string, number | null, unknown];
+      return {
+        kind: 'item',
+        key: `${to}\u0000${from}\u0000${handles}\u0000${type}\u0000${end}`,
+        item,
+        make: () => {
+          const e: Envelope = { to, msg: end === null ? { type, items: [item] } : { type, end, items: [item] } };
+          if (from !== 0) e.from = from;
+          if (handles === 1) e.handles = 1;
+          return e;
+        },
+      };
+    }
+    case REPLY:
+      return { kind: 'reply', reply: { ask: { site: record[1] as number, rid: record[2] as number }, ok: record[3] as boolean, value: record[4] } };
+    default:
+      throw new Error(`unknown ring record ${JSON.stringify(record[0])}`);
+  }
 }
 
 /** An exit reason as it crosses threads (its error serialised). */

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Barrier, EOFError, Event, Pipe, Process, Queue } from 'troupe/multiprocessing';
 import { mainSystem } from '../src/default-system.js';
+import { flagSet } from './helpers.js';
 import { putAndWait, sendThenCompute, sendThenSet } from './fixtures/pipe-targets.js';
 
 afterAll(() => mainSystem().shutdown());
@@ -32,13 +33,14 @@ describe('causal order per thread (DESIGN §1)', () => {
   it('a send that has returned is in the pipe: a child killed while it computes loses none of its sends', async () => {
     for (let round = 0; round < 10; round++) {
       const [reader, writer] = Pipe<number>(false);
-      const p = new Process({ target: sendThenCompute, args: [writer, 7] });
+      const sent = new Int32Array(new SharedArrayBuffer(4));
+      const p = new Process({ target: sendThenCompute, args: [writer, 7, sent] });
       p.start();
       writer.close();
-      expect(await reader.recv()).toBe(0);
+      await flagSet(sent);
       p.terminate();
       await p.join();
-      const got = [0];
+      const got: number[] = [];
       for (;;) {
         try {
           got.push(await reader.recv());

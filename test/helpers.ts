@@ -24,3 +24,12 @@ export async function handlesSettled(limit: number, within = 3000): Promise<stri
   }
   return live;
 }
+
+type WaitAsync = (view: Int32Array, index: number, value: number, timeout?: number) => { async: boolean; value: Promise<string> | string };
+
+/** Resolves once another thread has set word 0 of `flag` (published through shared memory alone). */
+export async function flagSet(flag: Int32Array, timeout = 20_000): Promise<void> {
+  const result = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync(flag, 0, 0, timeout);
+  if (result.async) await result.value;
+  if (Atomics.load(flag, 0) === 0) throw new Error(`the flag was not set within ${timeout} ms`);
+}

@@ -1,6 +1,7 @@
 /**
  * HostPool: the only place that knows tinypool. A host is a pooled worker running one long
- * tinypool task (the host runtime) and talking to main over its own control port. `shared` hosts
+ * tinypool task (the host runtime); main talks to it over its control port, and it answers
+ * through a ring in shared memory (src/transport). `shared` hosts
  * multiplex many actors (least-loaded first); an `exclusive` host runs one Process target and goes
  * back to the pool when it ends. Crash detection is ours: task rejection, control-port 'close',
  * worker 'exit' and a heartbeat watchdog for hosts blocked by an endless handler.
@@ -10,6 +11,8 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import Tinypool from 'tinypool';
+import { createRing } from '../transport/ring-layout.js';
+import { RingReader } from '../transport/ring-reader.js';
 import { workerExecArgv, workerResourceLimits } from './exec-argv.js';
 import { Host, type HostEnd, type HostMode } from './host.js';
 import type { FromHost, HostTask, RunRequest } from './protocol.js';
@@ -21,9 +24,19 @@ const HEARTBEAT_SLOT = 0;
 const LOADING_SLOT = 1;
 /** How long an exclusive host whose task ended waits for the next one. */
 const LINGER_MS = 200;
+/**
+ * Bytes of each worker's ring to main: a burst of small messages fits many times over; a bigger
+ * record goes by the side port; a writer that fills it waits for main (backpressure).
+ */
+const RING_BYTES = 1 << 17;
 
 export interface HostEvents {
-  message(host: Host, message: FromHost): void;
+  /** a control message or an envelope/reply record (wire.ts), in the order the worker sent them */
+  message(host: Host, message: FromHost | unknown[]): void;
+  /** the ring was drained: a batch boundary (merged list messages go out) */
+  drained(host: Host): void;
+  /** a record could not be read or handled (a bug): logged, the rest goes on */
+  failed(host: Host, error: unknown): void;
   ended(host: Host, end: HostEnd): void;
 }
 
@@ -176,13 +189,26 @@ export class HostPool {
   private start(site: number, mode: HostMode, run?: RunRequest, own = false, keepAlive = true): Promise<Host> {
     if (this.closed) return Promise.reject(new Error('the system has shut down'));
     const { port1, port2 } = new MessageChannel();
+    const side = new MessageChannel();
+    const ring = createRing(RING_BYTES);
     // [heartbeat, modules loading, blocking-call answers]
     const watch = new SharedArrayBuffer(12);
-    const host = new Host(site, mode, port1, new Int32Array(watch));
+    const host = new Host(site, mode, port1, new Int32Array(watch), new RingReader(ring, side.port1));
     host.detached = own;
     this.all.set(site, host);
     if (!own) this.pooled++;
-    const task: HostTask = { control: port2, site, system: this.options.system, mode, watch, logLevel: this.options.logLevel, run, ...this.options.boot() };
+    const task: HostTask = {
+      control: port2,
+      ring,
+      side: side.port2,
+      site,
+      system: this.options.system,
+      mode,
+      watch,
+      logLevel: this.options.logLevel,
+      run,
+      ...this.options.boot(),
+    };
     let settled = false;
     let pendingEnd: HostEnd | undefined;
     let rawWorker: { off(event: string, fn: (code: number) => void): void } | undefined;
@@ -193,15 +219,10 @@ export class HostPool {
       if (!own) this.pooled--;
       rawWorker?.off('exit', onExit);
       // an aborted task is how tinypool learns to drop and replace a dead worker
-      if (cause.kind === 'died') {
-        host.terminate();
-        // What the worker posted before it died still arrives (queue items, logs, exit codes).
-        // Draining with receiveMessageOnPort here crashes Node 20, so the port delivers them.
-        port1.unref();
-        setTimeout(() => port1.close(), 1000).unref();
-      } else {
-        port1.close();
-      }
+      if (cause.kind === 'died') host.terminate();
+      port1.close();
+      // everything the worker sent before it went is handled before its end is
+      host.fromWorker.close();
       this.all.delete(site);
       if (mode === 'shared') this.shared.splice(this.shared.indexOf(host) >>> 0, 1);
       clearTimeout(host.linger);
@@ -219,27 +240,34 @@ export class HostPool {
           reject(new Error(`worker died while starting: ${cause.kind === 'died' ? cause.cause : 'finished'}`));
         }
       };
-      port1.on('message', (message: FromHost) => {
-        if (message.t === 'ready') {
-          host.threadId = message.threadId;
-          // the watchdog counts from now: booting a worker is not being stuck
-          host.lastBeatAt = Date.now();
-          const worker = own ? undefined : this.pool.threads.find((thread) => thread.threadId === message.threadId);
-          rawWorker = worker?.on('exit', onExit) as typeof rawWorker;
-          settled = true;
-          resolve(host);
-          return;
-        }
-        if (message.t === 'closed') {
-          host.closing = true;
-          if (pendingEnd) end(pendingEnd);
-          return;
-        }
-        this.options.events.message(host, message);
+      host.fromWorker.listen({
+        deliver: (message) => {
+          const control = message as FromHost;
+          if (control.t === 'ready') {
+            host.threadId = control.threadId;
+            // the watchdog counts from now: booting a worker is not being stuck
+            host.lastBeatAt = Date.now();
+            const worker = own ? undefined : this.pool.threads.find((thread) => thread.threadId === control.threadId);
+            rawWorker = worker?.on('exit', onExit) as typeof rawWorker;
+            settled = true;
+            resolve(host);
+            return;
+          }
+          if (control.t === 'closed') {
+            host.closing = true;
+            if (pendingEnd) end(pendingEnd);
+            return;
+          }
+          this.options.events.message(host, message as FromHost | unknown[]);
+        },
+        drained: () => this.options.events.drained(host),
+        failed: (error) => this.options.events.failed(host, error),
       });
+      // the worker's only post on its control port: the ring's doorbell
+      port1.on('message', () => host.fromWorker.wake());
       port1.on('close', () => end(pendingEnd ?? (host.closing ? { kind: 'finished' } : { kind: 'died', cause: 'control port closed' })));
       if (own) return this.startOwn(task, port2, host, end, port1, keepAlive);
-      this.pool.run(task, { transferList: [port2 as never], signal: host.signal }).then(
+      this.pool.run(task, { transferList: [port2 as never, task.side as never], signal: host.signal }).then(
         (result: unknown) => {
           // tinypool's answer may overtake the last control messages: end after 'closed' arrives
           const finished: HostEnd = { kind: 'finished', result };
@@ -263,7 +291,7 @@ export class HostPool {
   private startOwn(task: HostTask, port2: MessagePort, host: Host, end: (cause: HostEnd) => void, port1: MessagePort, keepAlive: boolean): void {
     const worker = new Worker(workerEntry(), {
       workerData: { hostModule: hostModuleUrl(), detached: task },
-      transferList: [port2],
+      transferList: [port2, task.side],
       execArgv: workerExecArgv(),
       resourceLimits: workerResourceLimits(),
     });
@@ -283,7 +311,8 @@ export class HostPool {
       for (const host of this.shared) {
         if (!host.alive || host.threadId < 0) continue;
         const beat = Atomics.load(host.heartbeat, HEARTBEAT_SLOT);
-        if (beat !== host.lastBeat || Atomics.load(host.heartbeat, LOADING_SLOT) > 0) {
+        // loading a module, or waiting for main to read its ring: blocked, but not stuck
+        if (beat !== host.lastBeat || Atomics.load(host.heartbeat, LOADING_SLOT) > 0 || host.fromWorker.writerWaiting) {
           host.lastBeat = beat;
           host.lastBeatAt = now;
         } else if (now - host.lastBeatAt > this.options.watchdog) {

@@ -1,6 +1,7 @@
 /**
- * The worker side of a host: a Runtime whose non-local traffic goes to main over the control port
- * (batched), which starts cells on request, keeps a replica of the name table, runs an exclusive
+ * The worker side of a host: a Runtime whose non-local traffic goes to main through one ring in
+ * shared memory (written at once, in order: a send that has returned survives this worker's
+ * death), which takes main's messages from its control port, starts cells on request, keeps a replica of the name table, runs an exclusive
  * host's one task through the host-side extension that owns it, and beats a heartbeat the main
  * thread's watchdog reads. Everything Python-specific lives in the facade's host extension.
  */
@@ -10,14 +11,13 @@ import type { Cell } from '../cell.js';
 import { locate, type Locator } from '../define.js';
 import type { Envelope, ReplyEnvelope } from '../envelope.js';
 import { reviveError, RuntimeError, serializeError } from '../errors.js';
-import { hostExtension, hostExtensions, type HostView } from '../extension.js';
+import { hostExtension, type HostView } from '../extension.js';
 import { checkCloneable, reviveHandles } from '../handles.js';
 import { Runtime, noProcReply } from '../runtime.js';
 import type { ActorDefinition, ActorRef, ExitReason, SpawnOptions, System } from '../types.js';
-import { decodeBatch, reviveReason, serializeReason } from '../wire.js';
+import { RingWriter } from '../transport/ring-writer.js';
+import { decodeBatch, envelopeRecord, itemRecord, replyRecord, reviveReason, serializeReason } from '../wire.js';
 import { Loader } from './loader.js';
-import { Outbox } from './outbox.js';
-import { Peer } from './peers.js';
 import { ANSWERS } from './host.js';
 import { unreachable, type FromHost, type HostTask, type RunRequest, type SpawnRequest, type ToHost } from './protocol.js';
 import { WorkerSystem } from './worker-system.js';
@@ -37,14 +37,8 @@ export class HostRuntime extends Runtime {
   private readonly port: import('node:worker_threads').MessagePort;
   private readonly calls = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
   private nextCall = 1;
-  private readonly toMain = new Outbox((batch, replies, transfer) => {
-    if (batch !== undefined) this.post({ t: 'envelopes', batch }, transfer);
-    if (replies !== undefined) this.post({ t: 'replies', batch: replies });
-  });
-  private dead: Envelope[] = [];
-  /** direct links to other hosts, and where actors we send to live */
-  private readonly peers = new Map<number, Peer>();
-  private readonly where = new Map<string, number>();
+  /** everything this worker sends, in one FIFO to main */
+  private readonly toMain: RingWriter;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly beats: Int32Array | undefined;
   private readonly watchWords: Int32Array;
@@ -63,6 +57,8 @@ export class HostRuntime extends Runtime {
     this.systemName = task.system;
     this.mode = task.mode;
     this.port = task.control as never;
+    this.toMain = new RingWriter(task.ring, task.side as never, () => this.port.postMessage(0));
+    (task.side as unknown as { unref(): void }).unref();
     this.system = new WorkerSystem(this);
     this.logLevel = task.logLevel;
     this.names = new Map(task.names);
@@ -75,7 +71,6 @@ export class HostRuntime extends Runtime {
       site: this.site,
       mode: this.mode,
       post: (message) => host.post({ t: 'ext', ext: host.running ?? '', msg: message }),
-      flush: () => host.flush(),
       close: () => host.close(),
     };
   }
@@ -92,23 +87,21 @@ export class HostRuntime extends Runtime {
     return this.done;
   }
 
-  /** The host's pino logger (made on first use): its JSON lines go to main in batches. */
+  /** The host's pino logger (made on first use): each JSON line goes to main as it is written. */
   get log(): Logger {
     if (!this.logger) {
-      const lines: string[] = [];
-      const destination = { write: (line: string) => void (lines.push(line) === 1 && queueMicrotask(() => this.post({ t: 'log', lines: lines.splice(0) }))) };
+      const destination = { write: (line: string) => this.post({ t: 'log', line }) };
       this.logger = pino({ level: this.logLevel, base: { system: this.systemName, host: this.site } }, destination);
     }
     return this.logger;
   }
 
   post(message: FromHost, transfer?: readonly unknown[]): void {
-    this.port.postMessage(message, transfer as never);
+    this.toMain.write(message, transfer);
   }
 
   /** Posts a message to extension `ext`'s system side, after everything sent before it. */
   postExtension(ext: string, msg: unknown): void {
-    this.flush();
     this.post({ t: 'ext', ext, msg });
   }
 
@@ -125,43 +118,20 @@ export class HostRuntime extends Runtime {
   // ---- transport ------------------------------------------------------------------------------
 
   protected forward(envelope: Envelope, transfer: readonly unknown[] | undefined): void {
-    const site = this.where.get(envelope.to);
-    if (site !== undefined) {
-      const peer = this.peers.get(site);
-      if (peer && !peer.closed) return peer.send(envelope, transfer);
-    }
-    this.toMain.send(envelope, transfer);
+    this.toMain.write(envelopeRecord(envelope), transfer, envelope.clone !== 1);
   }
 
-  protected override forwardItem(key: string, item: unknown, make: () => Envelope): void {
-    // list messages go to servers in main; merging with the last queued one keeps their order
-    this.toMain.append(key, item, make);
+  protected override forwardItem(envelope: Envelope): void {
+    this.toMain.write(itemRecord(envelope), undefined, envelope.clone !== 1);
   }
 
   protected forwardReply(reply: ReplyEnvelope): void {
-    const peer = this.peers.get(reply.ask.site);
-    if (peer && !peer.closed) return peer.reply(reply);
-    this.toMain.reply(reply);
+    this.toMain.write(replyRecord(reply), undefined, reply.clone === undefined ? undefined : reply.clone !== 1);
   }
 
   deadLetter(envelope: Envelope): void {
-    if (this.dead.push(envelope) === 1) queueMicrotask(this.flush);
+    this.post({ t: 'dead', envelope });
   }
-
-  override flushOut(): void {
-    if (!this.toMain.idle || this.dead.length > 0) this.flush();
-    if (this.peers.size > 0) for (const peer of this.peers.values()) peer.flush();
-  }
-
-  /** Sends everything queued this tick; called before the worker blocks or ends. */
-  readonly flush = (): void => {
-    this.toMain.flush();
-    if (this.dead.length > 0) {
-      const batch = this.dead;
-      this.dead = [];
-      this.post({ t: 'dead', batch });
-    }
-  };
 
   // ---- kernel calls (RPC to main) ---------------------------------------------------------------
 
@@ -174,7 +144,6 @@ export class HostRuntime extends Runtime {
     } catch (error) {
       return Promise.reject(error);
     }
-    this.flush();
     return new Promise((resolve, reject) => {
       this.calls.set(rid, { resolve, reject });
       const message: FromHost = { t: 'call', rid, op, args };
@@ -192,7 +161,6 @@ export class HostRuntime extends Runtime {
   callSync(op: string, args: unknown[], ext?: string): unknown {
     const rid = this.nextCall++;
     checkCloneable(args, `${op} arguments`);
-    this.flush();
     const words = this.watchWords;
     const seen = Atomics.load(words, ANSWERS);
     const message: FromHost = { t: 'call', rid, op, args, sync: 1 };
@@ -238,13 +206,11 @@ export class HostRuntime extends Runtime {
   }
 
   persist(id: string, snapshot: unknown): void {
-    this.flush();
     this.post({ t: 'call', rid: 0, op: 'persist', args: [id, snapshot] });
   }
 
   cellExited(cell: Cell, reason: ExitReason): void {
     this.cells.delete(cell.id);
-    this.flush();
     this.post({ t: 'exited', id: cell.id, reason: serializeReason(reason) });
   }
 
@@ -281,24 +247,7 @@ export class HostRuntime extends Runtime {
         this.cells.get(message.id)?.hang(message.ms);
         return;
       case 'down':
-        for (const id of message.ids) this.where.delete(id);
         this.targetsDown(new Set(message.ids));
-        return;
-      case 'peer':
-        this.addPeer(message.site, message.port);
-        return;
-      case 'where': {
-        const peer = this.peers.get(message.site);
-        if (!peer || peer.closed) return;
-        // everything sent to main so far goes first; then the fence; then direct sends
-        this.flush();
-        this.post({ t: 'fence', to: message.site, seq: peer.nextFence() });
-        if (this.where.size > 100_000) this.where.clear();
-        this.where.set(message.id, message.site);
-        return;
-      }
-      case 'fence':
-        this.peers.get(message.from)?.fenceArrived(message.seq);
         return;
       case 'names':
         for (const [name, id] of message.changes) {
@@ -324,15 +273,6 @@ export class HostRuntime extends Runtime {
       default:
         unreachable(message);
     }
-  }
-
-  private addPeer(site: number, port: import('node:worker_threads').MessagePort): void {
-    const peer = new Peer(site, port, this, () => {
-      this.peers.delete(site);
-      for (const [id, at] of this.where) if (at === site) this.where.delete(id);
-      for (const envelope of peer.takeUnsent()) noProcReply(this, envelope);
-    });
-    this.peers.set(site, peer);
   }
 
   /** Loads a located function once per host (Pool batches, barrier actions). */
@@ -391,8 +331,6 @@ export class HostRuntime extends Runtime {
       result = { error: serializeError(error) };
     }
     if (this.closing) return;
-    for (const ext of hostExtensions()) ext.beforeEnd?.(this.view);
-    this.flush();
     this.post({ t: 'ran', ext: request.ext, result });
     this.running = undefined;
     this.defaultSender = undefined;
@@ -402,13 +340,7 @@ export class HostRuntime extends Runtime {
   close(result: unknown = null): void {
     if (this.closing) return;
     this.closing = true;
-    for (const ext of hostExtensions()) ext.beforeEnd?.(this.view);
     for (const cell of this.cells.values()) void cell.finish({ kind: 'shutdown' }, true);
-    this.flush();
-    for (const peer of this.peers.values()) {
-      peer.flush();
-      peer.close();
-    }
     clearInterval(this.heartbeat);
     if (this.pendingCount > 0) this.rejectAllPending(new RuntimeError('the host worker closed'));
     for (const call of this.calls.values()) call.reject(new RuntimeError('the host worker closed'));

@@ -1,11 +1,13 @@
 /**
- * Main's handle on one host worker: its control port, the outbox that batches envelopes and
- * replies toward it, its heartbeat words (read by the watchdog), and the name-table changes it
- * has not been told yet (they go out before anything else posted to it, so a host never sees a
- * spawn or a message that depends on a name before the name).
+ * Main's handle on one host worker: its control port and the outbox that batches envelopes and
+ * replies toward it, the ring it reads everything the worker sends from, its heartbeat words
+ * (read by the watchdog), and the name-table changes it has not been told yet (they go out before
+ * anything else posted to it, so a host never sees a spawn or a message that depends on a name
+ * before the name).
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { Envelope, ReplyEnvelope } from '../envelope.js';
+import type { RingReader } from '../transport/ring-reader.js';
 import { Outbox } from './outbox.js';
 import type { NameChange, ToHost } from './protocol.js';
 
@@ -34,8 +36,6 @@ export class Host {
   detached = false;
   /** while idle (exclusive, between tasks): the timer that closes it */
   linger: NodeJS.Timeout | undefined;
-  /** ids this host was told the site of (so it sends to them directly) */
-  readonly told = new Set<string>();
   /** resolves once the worker is up and taking work (rejects if it died while starting) */
   ready: Promise<void> = Promise.resolve();
   /** ends main's side of the host now (its port closed), as an orderly end; set by the HostPool */
@@ -48,11 +48,15 @@ export class Host {
     if (replies !== undefined) this.post({ t: 'replies', batch: replies });
   });
 
-  constructor(site: number, mode: HostMode, port: MessagePort, heartbeat: Int32Array) {
+  /** everything the worker sends, in the order it sent it */
+  readonly fromWorker: RingReader;
+
+  constructor(site: number, mode: HostMode, port: MessagePort, heartbeat: Int32Array, fromWorker: RingReader) {
     this.site = site;
     this.mode = mode;
     this.port = port;
     this.heartbeat = heartbeat;
+    this.fromWorker = fromWorker;
   }
 
   get signal(): AbortSignal {
@@ -69,12 +73,6 @@ export class Host {
   wakeBlocked(): void {
     Atomics.add(this.heartbeat, ANSWERS, 1);
     Atomics.notify(this.heartbeat, ANSWERS);
-  }
-
-  /** Posts after everything already queued for this host (fences keep their place). */
-  postOrdered(message: ToHost): void {
-    this.outbox.flush();
-    this.post(message);
   }
 
   /** Queues an envelope; a burst goes out as one batch at the end of the current tick. */

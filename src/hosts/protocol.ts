@@ -1,7 +1,10 @@
 /**
  * The control protocol between the main thread and a host worker: one message shape per `t`, in
- * two closed unions (ToHost, FromHost) that both sides switch over exhaustively. Envelopes and
- * replies travel in batches (`envelopes`, `replies`) so a burst costs one postMessage.
+ * two closed unions (ToHost, FromHost) that both sides switch over exhaustively. Toward a worker,
+ * envelopes and replies travel in batches (`envelopes`, `replies`) on its control port, so a burst
+ * costs one postMessage. From a worker, everything goes through one ring in shared memory, in the
+ * order it was sent: control messages as they are, envelopes and replies as records (wire.ts); the
+ * worker posts on its control port only to ring the ring's doorbell (main was parked).
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { Locator } from '../define.js';
@@ -11,6 +14,9 @@ import type { WireBatch } from '../wire.js';
 /** The tinypool task that turns a pooled worker into a host. */
 export interface HostTask {
   control: MessagePort;
+  /** the worker → main ring (ring-layout.ts) and its side port, for what must go by postMessage */
+  ring: SharedArrayBuffer;
+  side: MessagePort;
   site: number;
   system: string;
   mode: 'shared' | 'exclusive';
@@ -63,25 +69,19 @@ export type ToHost =
   | { t: 'down'; ids: string[] }
   | { t: 'result'; rid: number; ok: boolean; value: unknown; handles?: 1 }
   | { t: 'task'; rid: number; loc: Locator; args: unknown[]; handles?: 1 }
-  | { t: 'peer'; site: number; port: MessagePort }
-  | { t: 'where'; id: string; site: number }
-  | { t: 'fence'; from: number; seq: number }
   | { t: 'names'; changes: NameChange[] }
   | { t: 'ext'; ext: string; msg: unknown }
   | { t: 'close' };
 
 export type FromHost =
   | { t: 'ready'; threadId: number }
-  | { t: 'envelopes'; batch: WireBatch }
-  | { t: 'replies'; batch: ReplyEnvelope[] }
   | { t: 'spawned'; rid: number; ok: boolean; error?: unknown }
   | { t: 'exited'; id: string; reason: unknown }
-  | { t: 'dead'; batch: import('../envelope.js').Envelope[] }
+  | { t: 'dead'; envelope: import('../envelope.js').Envelope }
   | { t: 'call'; rid: number; ext?: string; op: string; args: unknown[]; handles?: 1; sync?: 1 }
   | { t: 'ran'; ext: string; result: unknown }
-  | { t: 'log'; lines: string[] }
+  | { t: 'log'; line: string }
   | { t: 'taskDone'; rid: number; ok: boolean; value: unknown; handles?: 1 }
-  | { t: 'fence'; to: number; seq: number }
   | { t: 'ext'; ext: string; msg: unknown }
   | { t: 'closed' };
 

@@ -11,7 +11,7 @@ import { defineHostExtension, type HostView } from '../extension.js';
 import { currentHost } from '../hosts/current.js';
 import { exitCodeOf, SystemExit } from './exit.js';
 import { identity, runningProcess } from './identity.js';
-import { flushWorkerLogs, INFO, mpLog } from './logging.js';
+import { INFO, mpLog } from './logging.js';
 import { EXTENSION, type FromProcessHost, type RunPayload, type ToProcessHost } from './process-protocol.js';
 import { runProcess } from './runner.js';
 
@@ -27,7 +27,6 @@ defineHostExtension(EXTENSION, {
     mailbox.putNowait(envelope.msg).catch(() => {});
     return true;
   },
-  beforeEnd: () => flushWorkerLogs(),
 });
 
 const PATCHED = Symbol.for('troupe.processExitPatched');
@@ -50,7 +49,6 @@ function patchExit(): void {
     if (host.task === EXTENSION && info && info.id !== undefined && !info.id.startsWith('pool:')) {
       mpLog(INFO, 'process shutting down', info.name);
       mpLog(INFO, `process exiting with exitcode ${exitcode}`, info.name);
-      flushWorkerLogs();
       host.postExtension(EXTENSION, { type: 'exit', code: exitcode } satisfies FromProcessHost);
       // Nothing after process.exit may run: park the thread until main terminates this worker.
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);

@@ -1,9 +1,10 @@
 /**
  * Python's multiprocessing logging (DESIGN §4.6): `getLogger()`, `logToStderr(level?)`, the level
  * constants, and `mpLog` for the runtime's own lifecycle records. In main a record is written at
- * once through the log sink's single destination; in a worker records are batched to main (one
- * message per tick, flushed before the worker ends a task), so lines from many processes never
- * interleave. The level lives in shared memory: workers filter where they log.
+ * once through the log sink's single destination; in a worker each record goes to main as it is
+ * made (in the worker's one FIFO, so it survives the worker's death), and main writes it whole, so
+ * lines from many processes never interleave. The level lives in shared memory: workers filter
+ * where they log.
  */
 import { format } from 'node:util';
 import { threadId } from 'node:worker_threads';
@@ -51,8 +52,6 @@ interface LocalSettings {
 /** Per-thread state, behind a globalThis slot so every copy of troupe in the thread shares it. */
 interface LoggingState {
   logger: Logger;
-  batch: LogRecord[];
-  scheduled: boolean;
   /** the shared settings, in a worker once main sent them */
   config: Int32Array | undefined;
   asked: boolean;
@@ -60,12 +59,10 @@ interface LoggingState {
 }
 
 const SLOT = Symbol.for('troupe.mpLogging');
-/** a worker posts at once when this many records wait (bounds memory and latency) */
-const MAX_BATCH = 256;
 
 function state(): LoggingState {
   const slots = globalThis as unknown as Record<symbol, LoggingState | undefined>;
-  return (slots[SLOT] ??= { logger: new Logger(), batch: [], scheduled: false, config: undefined, asked: false, local: new WeakMap() });
+  return (slots[SLOT] ??= { logger: new Logger(), config: undefined, asked: false, local: new WeakMap() });
 }
 
 /** The shared [level, stderr] settings; undefined in a worker that has not got them yet. */
@@ -180,22 +177,10 @@ export function logToStderr(level?: number): MultiprocessingLogger {
 
 /**
  * The runtime's own records (process lifecycle, abandoned locks), optionally on behalf of a named
- * process. In a worker the record is posted at once, since the worker may end right after.
+ * process.
  */
 export function mpLog(level: number, msg: string, processName?: string): void {
   emit(level, msg, [], processName);
-  if (currentHost()) flushWorkerLogs();
-}
-
-/** Posts a worker's pending records to main now (before the worker ends a task). */
-export function flushWorkerLogs(): void {
-  const s = state();
-  s.scheduled = false;
-  if (s.batch.length === 0) return;
-  const records = s.batch;
-  s.batch = [];
-  const host = currentHost();
-  if (host) host.postExtension(SINK_NAME, { records });
 }
 
 function emit(level: number, msg: string, args: unknown[], name: string | undefined): void {
@@ -213,12 +198,7 @@ function emit(level: number, msg: string, args: unknown[], name: string | undefi
   }
   if (local?.level !== undefined) record.ownLevel = 1;
   if (local?.stderr) record.stderr = 1;
-  s.batch.push(record);
-  if (s.batch.length >= MAX_BATCH) flushWorkerLogs();
-  else if (!s.scheduled) {
-    s.scheduled = true;
-    queueMicrotask(flushWorkerLogs);
-  }
+  host.postExtension(SINK_NAME, { records: [record] });
   if (!config && !s.asked) askConfig(s);
 }
 

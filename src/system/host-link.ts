@@ -1,20 +1,24 @@
 /**
- * The main thread's side of the host protocol: what host workers send (envelopes, replies,
- * fences, exits, kernel calls, logs, task results, extension messages), the requests main waits
- * on (spawns, tasks), the direct links it sets up between hosts, and what a host's death means:
- * its extensions hear first, then its actors exit `killed`, and every spawn, task and ask that
- * depended on it settles.
+ * The main thread's side of the host protocol: what host workers send (envelope, item and reply
+ * records, exits, kernel calls, logs, task results, extension messages), the requests main waits
+ * on (spawns, tasks), and what a host's death means: its extensions hear first, then its actors
+ * exit `killed`, and every spawn, task and ask that depended on it settles. Every worker's
+ * traffic, worker-to-worker messages included, passes here in the order it was sent (DESIGN §1:
+ * causal order per thread).
  */
-import { MessageChannel } from 'node:worker_threads';
 import pino from 'pino';
+import type { Envelope } from '../envelope.js';
 import type { Locator } from '../define.js';
 import { BrokenWorkerError, NoProcError, reviveError, serializeError } from '../errors.js';
 import { checkCloneable, prepareHandles, reviveHandles } from '../handles.js';
 import type { Host, HostEnd } from '../hosts/host.js';
 import { unreachable, type FromHost, type SpawnRequest, type ToHost } from '../hosts/protocol.js';
 import { noProcReply } from '../runtime.js';
-import { decodeBatch, reviveReason } from '../wire.js';
+import { readRecord, reviveReason } from '../wire.js';
 import type { SystemImpl } from './system.js';
+
+/** A merged list message goes out at this many items (the queue server takes them in one turn). */
+const MAX_MERGED = 4096;
 
 interface Pending<T> {
   site: number;
@@ -26,9 +30,9 @@ export class HostLink {
   private readonly system: SystemImpl;
   private readonly spawns = new Map<number, Pending<void>>();
   private readonly tasks = new Map<number, Pending<unknown>>();
-  /** host pairs linked directly ("a:b", a < b) */
-  private readonly pairs = new Set<string>();
-  private nextRid = 1;
+    private nextRid = 1;
+  /** consecutive items of one list message read from a ring, merged until something else comes */
+  private open: { key: string; envelope: Envelope; host: Host } | undefined;
 
   constructor(system: SystemImpl) {
     this.system = system;
@@ -57,35 +61,40 @@ export class HostLink {
     });
   }
 
-  /** Links two hosts directly and tells `from` where `id` lives, so later sends skip main. */
-  shortcut(from: Host, to: Host, id: string): void {
-    const key = from.site < to.site ? `${from.site}:${to.site}` : `${to.site}:${from.site}`;
-    if (!this.pairs.has(key)) {
-      this.pairs.add(key);
-      const { port1, port2 } = new MessageChannel();
-      from.post({ t: 'peer', site: to.site, port: port1 }, [port1]);
-      to.post({ t: 'peer', site: from.site, port: port2 }, [port2]);
-    }
-    if (from.told.has(id)) return;
-    if (from.told.size > 100_000) from.told.clear();
-    from.told.add(id);
-    from.postOrdered({ t: 'where', id, site: to.site });
+  /** What a host sent, in its order: a record (an array, see wire.ts) or a control message. */
+  message(host: Host, message: FromHost | unknown[]): void {
+    if (Array.isArray(message)) return this.record(host, message);
+    this.drained();
+    this.control(host, message);
   }
 
-  message(host: Host, message: FromHost): void {
+  private record(host: Host, value: unknown[]): void {
+    const record = readRecord(value);
+    const open = this.open;
+    if (record.kind === 'item') {
+      if (open !== undefined && open.key === record.key && open.host === host && (open.envelope.msg as { items: unknown[] }).items.push(record.item) < MAX_MERGED) return;
+      this.drained();
+      this.open = { key: record.key, envelope: record.make(), host };
+      return;
+    }
+    this.drained();
+    if (record.kind === 'envelope') this.system.route(record.envelope);
+    else this.system.routeReply(record.reply);
+  }
+
+  /** A batch boundary: the list message being merged goes out. */
+  drained(): void {
+    const open = this.open;
+    if (open === undefined) return;
+    this.open = undefined;
+    this.system.route(open.envelope);
+  }
+
+  private control(host: Host, message: FromHost): void {
     const system = this.system;
     switch (message.t) {
-      case 'envelopes':
-        for (const envelope of decodeBatch(message.batch)) system.route(envelope, undefined, host);
-        return;
-      case 'replies':
-        for (const reply of message.batch) system.routeReply(reply);
-        return;
-      case 'fence':
-        system.hostAt(message.to)?.postOrdered({ t: 'fence', from: host.site, seq: message.seq });
-        return;
       case 'dead':
-        for (const envelope of message.batch) system.deadLetter(envelope);
+        system.deadLetter(message.envelope);
         return;
       case 'spawned':
         return settle(this.spawns, message.rid, message.ok, message.ok ? undefined : reviveError(message.error));
@@ -100,7 +109,7 @@ export class HostLink {
         system.extensionByName(message.ext)?.hostMessage?.(host, message.msg);
         return;
       case 'log':
-        return this.writeLines(message.lines);
+        return this.writeLine(message.line);
       case 'taskDone':
         return settle(this.tasks, message.rid, message.ok, message.ok ? (message.handles ? reviveHandles(message.value, system.runtime) : message.value) : reviveError(message.value));
       case 'ready':
@@ -112,9 +121,9 @@ export class HostLink {
   }
 
   /** Workers' pino JSON lines reach the system's log stream. */
-  private writeLines(lines: string[]): void {
+  private writeLine(line: string): void {
     const stream = (this.system.log as unknown as Record<symbol, { write(line: string): void } | undefined>)[pino.symbols.streamSym];
-    for (const line of lines) stream?.write(line);
+    stream?.write(line);
   }
 
   /** A kernel call from a worker (rid 0: no answer wanted). */
@@ -147,7 +156,6 @@ export class HostLink {
     if (end.kind === 'died' && dead.size > 0 && !host.closing) {
       system.log.warn({ host: host.site, cause: end.cause, actors: dead.size }, 'host worker died; its actors exit killed');
     }
-    for (const key of this.pairs) if (key.split(':').includes(String(host.site))) this.pairs.delete(key);
     system.hostEnded(host, end);
     for (const id of dead) system.actorExited(id, { kind: 'killed', detail: end.kind === 'died' ? end.cause : 'host closed' });
     if (dead.size > 0) {

@@ -134,6 +134,8 @@ export class SystemImpl extends EventEmitter implements System, Peer {
       logLevel: this.log.level,
       events: {
         message: (host, message) => this.hosts.message(host, message),
+        drained: () => this.hosts.drained(),
+        failed: (host, error) => this.log.error({ err: error, host: host.site }, 'a message from a host worker could not be handled'),
         ended: (host, end) => this.hosts.ended(host, end),
       },
       allocateSite,
@@ -233,7 +235,7 @@ export class SystemImpl extends EventEmitter implements System, Peer {
   // ---- routing ------------------------------------------------------------------------------------
 
   /** Routes an envelope to its actor's site; `from` is the host it came from, if any. */
-  route(envelope: Envelope, transfer?: readonly unknown[], from?: Host): void {
+  route(envelope: Envelope, transfer?: readonly unknown[]): void {
     let id = envelope.to;
     if (id.startsWith(NAME_PREFIX)) {
       const resolved = this.directory.idOf(id.slice(NAME_PREFIX.length));
@@ -250,7 +252,6 @@ export class SystemImpl extends EventEmitter implements System, Peer {
     const host = entry.site !== this.runtime.site ? this.pool?.host(entry.site) : undefined;
     if (!host || !host.alive) return this.deadLetter(envelope);
     host.deliver(envelope, transfer);
-    if (from && from !== host && from.alive) this.hosts.shortcut(from, host, id);
   }
 
   /** An id this system does not hold may be another system's (handles travel between systems). */
