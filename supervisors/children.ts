@@ -48,7 +48,7 @@ export async function startChildProcess(
 ): Promise<ActorRef> {
   const name = nameOf(spec);
   const holder = name === undefined ? undefined : system.get(name);
-  if (holder !== undefined) throw new NameHeld(name!, holder);
+  if (name !== undefined && holder !== undefined) throw new NameHeld(name, holder);
   try {
     return await startKind(system, supId, spec, args, snapshot, startSupervisor, name);
   } catch (error) {
