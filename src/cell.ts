@@ -204,10 +204,18 @@ export class Cell implements ActorContext {
 
   /**
    * Ends the actor: runs onStop (unless killed), answers pending asks with NoProcError, and tells
-   * the runtime. Idempotent.
+   * the runtime. Idempotent, except that a kill wins over an onStop still running (a shutdown
+   * timeout ran out): the actor exits `killed` at once and the late onStop result is ignored.
    */
   async finish(reason: ExitReason, runStop: boolean): Promise<void> {
-    if (this.phase === Phase.Dead || this.phase === Phase.Stopping) return;
+    if (this.phase === Phase.Dead) return;
+    if (this.phase === Phase.Stopping) {
+      if (reason.kind === 'killed') {
+        this.behaviour.discard(this.state);
+        this.die(reason);
+      }
+      return;
+    }
     const wasStarting = this.phase === Phase.Starting;
     this.phase = Phase.Stopping;
     this.abort?.abort(reason);
@@ -219,11 +227,18 @@ export class Cell implements ActorContext {
         const result = this.runtime.withActor(this, () => this.behaviour.stop(this.state, reason, this));
         if (isPromise(result)) await result;
       } catch (error) {
-        this.log.error({ actor: this.label, err: error }, 'onStop threw');
+        if (this.alive) this.log.error({ actor: this.label, err: error }, 'onStop threw');
       }
+      // killed while onStop ran: that exit was reported already
+      if (!this.alive) return;
     } else if (reason.kind === 'killed') {
       this.behaviour.discard(this.state);
     }
+    this.die(reason);
+  }
+
+  /** The one place an actor's exit is reported. */
+  private die(reason: ExitReason): void {
     this.phase = Phase.Dead;
     this.rejectPending();
     this.runtime.cellExited(this, reason);

@@ -56,6 +56,15 @@ export abstract class Runtime {
   abstract persist(id: string, snapshot: unknown): void;
 
   /**
+   * Is `to` known to have exited? Asked only when a message for another thread fails its clone
+   * check (no cost on the fast path): a message to the dead is a dead letter — an ask gets
+   * NoProcError — never a SerializationError. Main knows from its directory; a host cannot tell.
+   */
+  protected gone(_to: string): boolean {
+    return false;
+  }
+
+  /**
    * Sends everything this thread has queued toward other threads now: called before a
    * synchronisation primitive publishes through shared memory (causal order per thread).
    */
@@ -152,7 +161,13 @@ export abstract class Runtime {
       return;
     }
     const envelope: Envelope = sender === undefined ? { to, msg } : { to, msg, from: sender };
-    const flags = classify(msg);
+    let flags: number;
+    try {
+      flags = classify(msg);
+    } catch (error) {
+      if (this.gone(to)) return this.deadLetter(envelope);
+      throw error;
+    }
     mark(envelope, flags);
     if (flags & HAS_HANDLES) envelope.msg = prepareHandles(msg, to);
     if (transfer) envelope.clone = 1;
@@ -187,16 +202,23 @@ export abstract class Runtime {
     const cell = this.cells.get(to);
     const rid = this.nextRid++;
     const envelope: Envelope = { to, msg, ask: { site: this.site, rid } };
-    try {
-      if (cell === undefined) {
+    let dead = false;
+    if (cell === undefined) {
+      try {
         const flags = classify(msg);
         mark(envelope, flags);
         if (flags & HAS_HANDLES) envelope.msg = prepareHandles(msg, to);
-      } else {
-        refusePrivate(msg);
+      } catch (error) {
+        // a message to an actor that has exited is a dead letter, whatever it holds
+        if (!this.gone(to)) return Promise.reject(error);
+        dead = true;
       }
-    } catch (error) {
-      return Promise.reject(error);
+    } else {
+      try {
+        refusePrivate(msg);
+      } catch (error) {
+        return Promise.reject(error);
+      }
     }
     if (sender !== undefined) envelope.from = sender;
     const promise = new Promise<unknown>((resolve, reject) => {
@@ -210,6 +232,7 @@ export abstract class Runtime {
       this.pending.set(rid, pending);
     });
     if (cell !== undefined) cell.enqueue(envelope);
+    else if (dead) this.deadLetter(envelope);
     else this.forward(envelope, undefined);
     return promise;
   }

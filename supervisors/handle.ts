@@ -5,6 +5,7 @@
  * Supervisor object of a nested supervisor from its ref.
  */
 import { EventEmitter } from 'node:events';
+import { SupervisorError } from '../src/errors.js';
 import type { SystemImpl } from '../src/system/system.js';
 import type { ActorRef, ChildCounts, ChildRow, ChildSpec, ExitReason, Supervisor, SupervisorEvent } from '../src/types.js';
 import type { NormalSupervisorSpec } from './child-spec.js';
@@ -86,8 +87,16 @@ export class SupervisorHandle extends EventEmitter implements Supervisor {
   }
 }
 
-/** Starts a supervisor actor in main, linked to `parentId` when nested. */
+/**
+ * Starts a supervisor actor in main, linked to `parentId` when nested, registered as `name`. A name
+ * held by another actor fails the start with `already_started` and the holder as `pid` (OTP's
+ * start_link answer).
+ */
 export async function startSupervisor(system: SystemImpl, spec: NormalSupervisorSpec, parentId: string | null, name: string | undefined): Promise<SupervisorHandle> {
+  const holder = name === undefined ? undefined : system.get(name);
+  if (holder !== undefined) {
+    throw new SupervisorError('already_started', `supervisor "${spec.name}" cannot start: the name "${name}" is registered to actor ${holder.id}; stop it or choose another name`, { pid: holder });
+  }
   const handle = new SupervisorHandle(spec.name);
   const startNested = async (nested: NormalSupervisorSpec, parent: string, nestedName: string | undefined): Promise<ActorRef> =>
     (await startSupervisor(system, nested, parent, nestedName)).ref;

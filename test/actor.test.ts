@@ -82,6 +82,18 @@ describe('actors', () => {
     expect(await counter.ask({ type: 'get' })).toBe(0);
   });
 
+  it.each(['main', 'shared'] as const)('answers a message to an exited actor (%s) as a dead letter / NoProcError, even one that could not cross threads', async (placement) => {
+    system = await testSystem();
+    const counter = await system.spawn(Counter, { args: [0], placement });
+    await counter.stop();
+    const dead: unknown[] = [];
+    system.on('deadLetter', (letter) => dead.push(letter.message));
+    const unclonable = { type: 'inc', by: () => 1 };
+    expect(() => counter.send(unclonable)).not.toThrow();
+    await expect(counter.ask(unclonable)).rejects.toBeInstanceOf(NoProcError);
+    expect(dead).toEqual([unclonable, unclonable]);
+  });
+
   it('fails the spawn when init throws, with the error', async () => {
     system = await testSystem();
     await expect(system.spawn(Failing, { placement: 'main' })).rejects.toThrow('init failed');

@@ -47,10 +47,10 @@ describe('restartGroup', () => {
   const c = { id: 'c', pid: 'restarting' };
   const children = [a, b, stopped, c];
 
-  it('follows the strategy and keeps start order, leaving children stopped on purpose alone', () => {
+  it('follows the strategy and keeps start order, children stopped on purpose included (OTP restart/3)', () => {
     expect(restartGroup('one_for_one', children, b)).toEqual([b]);
     expect(restartGroup('simple_one_for_one', children, b)).toEqual([b]);
-    expect(restartGroup('one_for_all', children, b)).toEqual([a, b, c]);
-    expect(restartGroup('rest_for_one', children, b)).toEqual([b, c]);
+    expect(restartGroup('one_for_all', children, b)).toEqual([a, b, stopped, c]);
+    expect(restartGroup('rest_for_one', children, b)).toEqual([b, stopped, c]);
   });
 });

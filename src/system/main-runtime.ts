@@ -7,7 +7,7 @@ import type { Cell } from '../cell.js';
 import type { Envelope, ReplyEnvelope } from '../envelope.js';
 import { Runtime } from '../runtime.js';
 import type { ActorDefinition, ActorRef, ExitReason, SpawnOptions, System } from '../types.js';
-import { liveSystems } from './registry.js';
+import { liveSystems, ownerOf } from './registry.js';
 import type { SystemImpl } from './system.js';
 
 export class MainRuntime extends Runtime {
@@ -26,6 +26,11 @@ export class MainRuntime extends Runtime {
   /** The main thread's queued sends wait in the outboxes of every system's hosts. */
   override flushOut(): void {
     for (const system of liveSystems()) system.flushHosts();
+  }
+
+  /** No system of this process holds `to` (any more). */
+  protected override gone(to: string): boolean {
+    return !this.owner.owns(to) && ownerOf(to, this.owner) === undefined;
   }
 
   protected forward(envelope: Envelope, transfer: readonly unknown[] | undefined): void {

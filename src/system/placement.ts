@@ -6,9 +6,9 @@
  * and owned by it.
  */
 import { nanoid } from 'nanoid';
-import { asDefinition, describe, isDefinition, locate, type Locator } from '../define.js';
+import { asDefinition, describe, isDefinition, locate, type Definition, type Locator } from '../define.js';
 import { NameTakenError, RuntimeError, ValueError } from '../errors.js';
-import { checkCloneable } from '../handles.js';
+import { checkCloneable, reviveHandles } from '../handles.js';
 import type { SpawnRequest } from '../hosts/protocol.js';
 import { Ref } from '../ref.js';
 import type { ActorDefinition, ActorRef, Placement as Where, SpawnOptions } from '../types.js';
@@ -34,13 +34,18 @@ export class Placement {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (where === 'main') {
-      const runtime = this.system.runtime;
-      return this.place(definition.name, options, parent, definition.trapExit, (entry) =>
-        runtime.startCell(definition, entry.id, entry.name, parent, options.args ?? [], options.snapshot),
-      );
-    }
+    if (where === 'main') return this.inMain(definition, options, parent, false);
     return locate(definition).then((locator) => this.onHost(locator, definition.name, definition.trapExit, where, options, parent));
+  }
+
+  /** Starts an actor in main; `fromWorker`: its args are in their wire form (a worker's spawn). */
+  private inMain(definition: Definition, options: SpawnOptions, parent: string | null, fromWorker: boolean): Promise<ActorRef> {
+    const runtime = this.system.runtime;
+    return this.place(definition.name, options, parent, definition.trapExit, (entry) => {
+      // the handles among them (refs, queues, pipe ends) become live ones, held by the new actor
+      const args = fromWorker ? reviveHandles(options.args ?? [], runtime, entry.id) : (options.args ?? []);
+      return runtime.startCell(definition, entry.id, entry.name, parent, args, options.snapshot);
+    });
   }
 
   /**
@@ -72,7 +77,7 @@ export class Placement {
       const { load } = await import('../hosts/load.js');
       const def = await load(locator);
       if (!isDefinition(def)) throw new ValueError(`the export ${locator.by === 'export' ? locator.exportName : locator.name} is not an actor definition`);
-      return this.spawn(def, options, parent);
+      return this.inMain(asDefinition(def), options, parent, true);
     }
     const label = options.label ?? (locator.by === 'export' ? locator.exportName : locator.name);
     return this.onHost(locator, label, options.trapExit ?? false, where, options, parent);
@@ -125,12 +130,20 @@ export class Placement {
   }
 
   private placed(entry: Entry): ActorRef {
+    const system = this.system;
     if (entry.parent !== null) {
-      const parent = this.system.directory.entries.get(entry.parent);
-      if (parent) (parent.children ??= new Set()).add(entry.id);
-      this.system.link(entry.parent, entry.id);
+      if (system.directory.entries.get(entry.id) === entry) {
+        const parent = system.directory.entries.get(entry.parent);
+        if (parent) (parent.children ??= new Set()).add(entry.id);
+        system.link(entry.parent, entry.id);
+      } else {
+        // It exited before its spawn returned (a machine restored in a final state): the parent
+        // hears what the link would have carried, not a `noproc` for linking to the dead.
+        const reason = system.directory.lastExit(entry.id);
+        if (reason !== undefined && reason.kind !== 'normal') system.linkedExited(entry.parent, entry.id, reason);
+      }
     }
-    return new Ref(this.system.runtime, entry.id, entry.name);
+    return new Ref(system.runtime, entry.id, entry.name);
   }
 
   private unplace(entry: Entry): void {
