@@ -2,8 +2,8 @@
  * An instance of a class registered with `manager.register(typeid, Class)`, in an actor of its
  * own (Python's manager serves each such object from its server): every proxy call is one turn
  * of this actor, so calls run one at a time in arrival order, async methods included. A method's
- * error is answered to its caller (the actor goes on); only public methods (not `_`-prefixed, as
- * Python's AutoProxy exposes them) may be called.
+ * error is answered to its caller (the actor goes on); only the exposed methods may be called:
+ * those register() was given, else the public ones (not `_`-prefixed, as Python's AutoProxy).
  */
 import { defineActor } from '../../src/define.js';
 import { serializeError } from '../../src/errors.js';
@@ -30,9 +30,14 @@ export function publicMethods(obj: object): string[] {
 
 export const ManagedInstance = defineActor<InstanceState, InstanceMessage>({
   name: 'ManagedInstance',
-  init: (_ctx: ActorContext, cls: new (...args: unknown[]) => object, args: unknown[]) => {
+  /** `exposed`: the method names register() was given (Python's `exposed`), else the public ones */
+  init: (_ctx: ActorContext, cls: new (...args: unknown[]) => object, args: unknown[], exposed?: string[]) => {
     const obj = new cls(...args) as Record<string, unknown>;
-    return { obj, methods: publicMethods(obj) };
+    const methods = exposed ?? publicMethods(obj);
+    for (const name of methods) {
+      if (typeof obj[name] !== 'function') throw new TypeError(`exposed method '${name}' is not a method of ${cls.name || 'the class'}`);
+    }
+    return { obj, methods };
   },
   receive: {
     methods: (s, _msg, ctx) => {
@@ -43,7 +48,7 @@ export const ManagedInstance = defineActor<InstanceState, InstanceMessage>({
       let outcome: Outcome;
       try {
         if (!s.methods.includes(msg.method)) {
-          throw new TypeError(`'${s.obj.constructor?.name ?? 'object'}' object has no public method '${msg.method}'`);
+          throw new TypeError(`'${s.obj.constructor?.name ?? 'object'}' object has no exposed method '${msg.method}'`);
         }
         const value = await (s.obj[msg.method] as (...args: unknown[]) => unknown)(...msg.args);
         outcome = { ok: true, value };

@@ -46,7 +46,7 @@ function outcome(fn: () => unknown): Outcome {
 async function createInstance(msg: Extract<ManagerMessage, { type: 'create' }>, ctx: ActorContext): Promise<InstanceInfo> {
   const cls = msg.cls ?? (await load(msg.locator!));
   if (typeof cls !== 'function' || isDefinition(cls)) throw new TypeError(`the registered type '${msg.typeid}' is not a class`);
-  const ref = await ctx.spawn(ManagedInstance, { placement: 'main', args: [cls, msg.args] });
+  const ref = await ctx.spawn(ManagedInstance, { placement: 'main', args: [cls, msg.args, msg.exposed] });
   const methods = await ref.ask<string[]>({ type: 'methods' });
   return { id: ref.id, methods };
 }

@@ -43,7 +43,7 @@ export type ManagerMessage =
   /** a method of a managed object; answers its result */
   | { type: 'call'; obj: string; method: string; args: unknown[] }
   /** an instance of a registered class, in an actor of its own (owned by the manager); answers InstanceInfo */
-  | { type: 'create'; typeid: string; cls?: new (...args: unknown[]) => object; locator?: Locator; args: unknown[] };
+  | { type: 'create'; typeid: string; cls?: new (...args: unknown[]) => object; locator?: Locator; exposed?: string[]; args: unknown[] };
 
 /** What `create` answers: the instance actor and its public methods. */
 export interface InstanceInfo {

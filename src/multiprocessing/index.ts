@@ -46,5 +46,5 @@ export { Queue, JoinableQueue, SimpleQueue, type BlockingOptions } from './queue
 export { Pipe, Connection } from './pipe.js';
 export { wait } from './wait.js';
 export * from './synchronize.js';
-export { RawValueObject, RawArrayObject, RawValue, RawArray, Value, SharedArray as Array, type SharedOptions, type TypeCode } from './sharedctypes.js';
+export { RawValueObject, RawArrayObject, RawValue, RawArray, Value, SharedArray as Array, type SharedOptions, type TypeCode, type BigIntCode, type NumberCode } from './sharedctypes.js';
 export { Manager, SyncManager, BaseProxy, DictProxy, ListProxy, NamespaceProxy, type Proxy } from './managers.js';

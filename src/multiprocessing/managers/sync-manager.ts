@@ -28,6 +28,8 @@ type Class = new (...args: any[]) => object;
 
 interface Registered {
   cls: Class;
+  /** the methods its proxies have (default: the public ones) */
+  exposed: string[] | undefined;
   /** the module to find it in when the manager is asked from a worker */
   module: string | undefined;
 }
@@ -100,14 +102,19 @@ export class SyncManager {
   }
 
   /**
-   * Python's `register(typeid, callable)`: `create(typeid, ...args)` then makes an instance of
-   * `cls`, held by an actor of its own. A manager made inside a worker needs `cls` exported from
-   * a module (its `module`, or the module that calls register(), or task(cls)'s).
+   * Python's `register(typeid, callable, exposed=...)`: `create(typeid, ...args)` then makes an
+   * instance of `cls`, held by an actor of its own; its proxy has the `exposed` methods (default:
+   * the public ones, not `_`-prefixed). A manager made inside a worker needs `cls` exported from a
+   * module (`module`, else task(cls)'s, else the module that calls register()).
    */
-  register(typeid: string, cls: Class, options: { module?: string } = {}): void {
+  register(typeid: string, cls: Class, options: { exposed?: readonly string[]; module?: string } = {}): void {
     if (typeof typeid !== 'string' || typeid === '') throw new TypeError('register(typeid, cls): typeid must be a non-empty string');
     if (typeof cls !== 'function' || cls.prototype === undefined) throw new TypeError(`register('${typeid}', cls): cls must be a class (got ${typeof cls})`);
-    this.#types.set(typeid, { cls, module: options.module ?? taskModule(cls) ?? callerModule(2) });
+    const { exposed, module } = options;
+    if (exposed !== undefined && (!Array.isArray(exposed) || exposed.some((name) => typeof name !== 'string'))) {
+      throw new TypeError(`register('${typeid}', cls, { exposed }): exposed must be an array of method names`);
+    }
+    this.#types.set(typeid, { cls, exposed: exposed ? [...exposed] : undefined, module: module ?? taskModule(cls) ?? callerModule(2) });
   }
 
   /** A proxy to a new instance of the class registered as `typeid`; its methods return Promises. */
@@ -118,7 +125,7 @@ export class SyncManager {
     const target: { cls?: Class; locator?: Locator } = inWorker()
       ? { locator: await findExport(type.cls, type.module, `the class registered as '${typeid}'`) }
       : { cls: type.cls };
-    const info = (await ask(this.id, { type: 'create', typeid, ...target, args }, `create('${typeid}')`, true)) as InstanceInfo;
+    const info = (await ask(this.id, { type: 'create', typeid, ...target, exposed: type.exposed, args }, `create('${typeid}')`, true)) as InstanceInfo;
     return makeProxy({ __troupe: 'manager.proxy', __kind: 'instance', __mgr: info.id, __obj: '', __typeid: typeid, __methods: info.methods }) as unknown as Proxy<T>;
   }
 

@@ -64,7 +64,7 @@ export class ShareableList<T extends ShareableItem = ShareableItem> implements I
   /** the shared memory holding the list */
   declare readonly shm: SharedMemory;
 
-  constructor(sequence?: Iterable<T> | null, options: { name?: string } = {}) {
+  constructor(sequence?: Iterable<NoInfer<T>> | null, options: { name?: string } = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('new ShareableList(sequence, options) takes options { name? }');
     const name = options.name;
     let shm: SharedMemory;

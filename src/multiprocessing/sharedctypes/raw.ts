@@ -19,6 +19,10 @@ export interface SharedData {
 }
 
 type Item = number | bigint;
+
+/** The typed array of a shared array of T: Int32Array, Float64Array... or BigInt64Array/BigUint64Array. */
+export type ViewOf<T extends number | bigint> = (T extends bigint ? BigInt64Array | BigUint64Array : Exclude<SharedView, BigInt64Array | BigUint64Array>) &
+  ArrayLike<T> & { [index: number]: T };
 type Viewed = SharedData & { [VIEW]: SharedView };
 
 /** Fills `target` with the handle data and its local view (used by constructors and revivers). */
@@ -120,8 +124,8 @@ export class RawArrayObject<T extends number | bigint = number> implements Itera
   }
 
   /** The typed array over the shared memory itself (Int32Array for 'i', BigInt64Array for 'q', ...). */
-  get view(): ArrayLike<T> & { [index: number]: T } {
-    return (this as unknown as Viewed)[VIEW] as unknown as ArrayLike<T> & { [index: number]: T };
+  get view(): ViewOf<T> {
+    return (this as unknown as Viewed)[VIEW] as unknown as ViewOf<T>;
   }
 
   /** The item at `index` (negative counts from the end); RangeError out of range (IndexError). */

@@ -25,7 +25,8 @@ function lockFrom(options: SharedOptions | undefined): Lockish | null {
     throw new TypeError(`shared value options must be an object { lock?: boolean | Lock | RLock } (got ${options === null ? 'null' : typeof options})`);
   }
   const lock = options?.lock;
-  if (lock === undefined || lock === true) return new RLock();
+  // Python: lock=True or None gives a new RLock
+  if (lock === undefined || lock === null || lock === true) return new RLock();
   if (lock === false) return null;
   const candidate = lock as unknown as { __troupe?: unknown; acquire?: unknown; release?: unknown };
   if (typeof candidate === 'object' && candidate !== null && typeof candidate.acquire === 'function' && typeof candidate.release === 'function' && typeof candidate.__troupe === 'string') {
