@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultSystem } from 'troupe';
 import { Event, KeyError, Manager, Process, Queue, RuntimeError, SerializationError, ValueError, type DictProxy, type ListProxy } from 'troupe/multiprocessing';
@@ -279,4 +281,15 @@ describe('Manager shutdown', () => {
     }
     await expect(d.len()).rejects.toThrow(RuntimeError);
   });
+});
+
+describe('a script that never shuts its Manager down', () => {
+  it('exits by itself, as a Python script does', () => {
+    const script = fileURLToPath(new URL('./fixtures/scripts/manager-left-running.ts', import.meta.url));
+    const result = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(result.signal).toBeNull();
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('dict [[1,"1"],["2",2],[0.25,null]] list [3,2,1] value 7 shm 8');
+  }, 40_000);
 });
