@@ -11,6 +11,7 @@ function missing(key: unknown): KeyError {
   return new KeyError(repr(key), { key });
 }
 
+/** The dict a DictProxy stands for; `call` runs one of its methods. */
 export class ManagedDict {
   readonly #entries = new Map<string, [unknown, unknown]>();
 

@@ -6,6 +6,7 @@ import { defineExtension, type SystemExtension } from '../../src/extension.js';
 import type { SystemImpl } from '../../src/system/system.js';
 import { ManagerActor } from './manager.js';
 
+/** The system side of the managers: starts and stops manager actors in main. */
 export class Managers implements SystemExtension {
   readonly ops = {
     start: (): string => this.start(),
@@ -25,6 +26,7 @@ export class Managers implements SystemExtension {
   }
 }
 
+/** The managers extension (ops `start`, `stop` for Manager() inside workers). */
 export const MANAGERS = defineExtension<Managers>({
   name: 'troupe.managers',
   create: (system) => new Managers(system),

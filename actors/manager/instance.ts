@@ -28,6 +28,7 @@ export function publicMethods(obj: object): string[] {
   return [...names];
 }
 
+/** The actor holding one instance of a registered class: args `[cls, constructorArgs, exposed?]`. */
 export const ManagedInstance = defineActor<InstanceState, InstanceMessage>({
   name: 'ManagedInstance',
   /** `exposed`: the method names register() was given (Python's `exposed`), else the public ones */

@@ -12,6 +12,7 @@ function integer(index: unknown): number {
   return index;
 }
 
+/** The list a ListProxy stands for; `call` runs one of its methods. */
 export class ManagedList {
   #items: unknown[];
 

@@ -51,6 +51,7 @@ async function createInstance(msg: Extract<ManagerMessage, { type: 'create' }>, 
   return { id: ref.id, methods };
 }
 
+/** The manager actor: placed in main by the managers extension, one per `Manager()`. */
 export const ManagerActor = defineActor<ManagerState, ManagerMessage>({
   name: 'Manager',
   init: () => new ManagerState(),

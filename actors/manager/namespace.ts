@@ -13,6 +13,7 @@ function noAttribute(name: string): TypeError {
   return new TypeError(`'Namespace' object has no attribute '${name}' (Python's AttributeError)`);
 }
 
+/** The attributes a NamespaceProxy stands for; `call` runs one of its methods. */
 export class ManagedNamespace {
   readonly #attrs = new Map<string, unknown>();
 

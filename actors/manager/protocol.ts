@@ -26,6 +26,7 @@ export interface ProxyData {
   __methods?: string[];
 }
 
+/** Is `value` a proxy (or a proxy's data in flight)? */
 export function isProxyData(value: unknown): value is ProxyData {
   return typeof value === 'object' && value !== null && (value as { __troupe?: unknown }).__troupe === 'manager.proxy';
 }

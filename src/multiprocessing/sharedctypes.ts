@@ -53,13 +53,17 @@ export interface RawArrayConstructor {
 
 /** A synchronized shared value (see sharedctypes/synchronized.ts). */
 export const Value = ValueClass as ValueConstructor;
+/** A synchronized shared value holding T (number, or bigint for l L q Q). */
 export type Value<T extends number | bigint = number> = ValueClass<T>;
 /** A synchronized shared array, exported from the facade as `Array`. */
 export const SharedArray = SharedArrayClass as SharedArrayConstructor;
+/** A synchronized shared array of T. */
 export type SharedArray<T extends number | bigint = number> = SharedArrayClass<T>;
 /** A raw shared value (no lock). */
 export const RawValue = RawValueClass as RawValueConstructor;
+/** A raw shared value holding T. */
 export type RawValue<T extends number | bigint = number> = RawValueClass<T>;
 /** A raw shared array (no lock). */
 export const RawArray = RawArrayClass as RawArrayConstructor;
+/** A raw shared array of T. */
 export type RawArray<T extends number | bigint = number> = RawArrayClass<T>;

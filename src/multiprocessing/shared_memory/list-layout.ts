@@ -40,6 +40,7 @@ export interface Tables {
 
 const up = (x: number): number => Math.ceil(x / ALIGN) * ALIGN;
 
+/** The layout of a list of `n` slots. */
 export function tables(n: number): Tables {
   const offsets = 8;
   const formats = offsets + 8 * (n + 1);

@@ -59,6 +59,7 @@ class SharedMemoryNames implements SystemExtension {
   readonly ops = ops;
 }
 
+/** The shared-memory name table, as a kernel extension with ops create/attach/unlink. */
 export const SHARED_MEMORY = defineExtension<SharedMemoryNames>({
   name: 'troupe.sharedMemory',
   create: () => new SharedMemoryNames(),
