@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultSystem } from 'troupe';
-import { Event, KeyError, Manager, Process, Queue, RuntimeError, SerializationError, ValueError, type DictProxy, type ListProxy } from 'troupe/multiprocessing';
+import { Event, KeyError, Manager, Process, Queue, RuntimeError, SerializationError, ValueError, type DictProxy, type ListProxy, type Value } from 'troupe/multiprocessing';
 import { appendForever, fillManaged, nestFromChild } from './fixtures/shared-targets.js';
 
 afterAll(() => defaultSystem().shutdown());
@@ -215,6 +215,16 @@ describe('nested proxies (CPython test_dict_proxy_nested, test_list_proxy_in_lis
     await b.set(0, new Queue<number>());
     await (await b.get(0))!.put(456);
     expect(await (await b.get(0))!.get()).toBe(456);
+  });
+
+  it('keeps a Value stored in a dict the same shared memory, with its lock', async () => {
+    await using manager = await Manager();
+    const v = await manager.Value('i', 1);
+    const d = await manager.dict<string, Value>({ v });
+    const back = (await d.get('v'))!;
+    back.value = 5;
+    expect(v.value).toBe(5);
+    await back.getLock().withLock(() => expect(v.getLock().locked()).toBe(true));
   });
 });
 

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { defaultSystem } from 'troupe';
 import { FileExistsError, FileNotFoundError, OSError, Process, ValueError } from 'troupe/multiprocessing';
 import { ShareableList, SharedMemory } from 'troupe/multiprocessing/shared_memory';
+import { testSystem } from './helpers.js';
 import { attachOrFail, attachThenWrite, createNamedBlock, setShareableItem, SharedUser } from './fixtures/shared-targets.js';
 
 afterAll(() => defaultSystem().shutdown());
@@ -121,6 +122,25 @@ describe('SharedMemory across processes (CPython test_shared_memory_across_proce
     shm.close();
     shm.unlink();
     expect(await run(attachOrFail, [name])).toBe(2);
+  });
+});
+
+describe('SharedMemory names', { timeout: 30_000 }, () => {
+  it('are found from actors on shared hosts, in the facade\'s system and in another system', async () => {
+    const shm = new SharedMemory({ create: true, size: 4 });
+    shm.buf[0] = 99;
+    const here = await defaultSystem().spawn(SharedUser, { placement: 'shared' });
+    expect(await here.ask({ type: 'attach', name: shm.name })).toBe(99);
+    const other = await testSystem({ hosts: 1 });
+    try {
+      const there = await other.spawn(SharedUser, { placement: 'shared' });
+      expect(await there.ask({ type: 'attach', name: shm.name })).toBe(99);
+      await expect(there.ask({ type: 'attach', name: 'no_such_block' })).rejects.toThrow(FileNotFoundError);
+    } finally {
+      await other.shutdown();
+    }
+    await here.stop();
+    shm.unlink();
   });
 });
 

@@ -11,10 +11,21 @@ import { currentRuntime, inWorker } from '../../kernel-call.js';
 import type { Runtime } from '../../runtime.js';
 import type { Outcome } from '../../../actors/manager/protocol.js';
 
-/** A copy of `value` as another thread would receive it (handles included); primitives as they are. */
+/** Does `value` hold objects (a copy is needed), or only primitives (an array of them included)? */
+function holdsObjects(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (!Array.isArray(value)) return true;
+  return value.some((item) => typeof item === 'object' && item !== null);
+}
+
+/**
+ * In main, a copy of `value` as another thread would receive it (handles revived); values of
+ * primitives as they are. In a worker, `value` itself (the send checks and clones it).
+ */
 export function isolate<T>(value: T, runtime: Runtime, holder: string, what: string): T {
+  if (inWorker()) return value;
   const flags = classify(value, what);
-  if (typeof value !== 'object' || value === null || inWorker()) return value;
+  if (!holdsObjects(value)) return value;
   const prepared = flags & HAS_HANDLES ? prepareHandles(value, holder) : value;
   const copy = structuredClone(prepared);
   return flags & HAS_HANDLES ? reviveHandles(copy, runtime, holder) : copy;
