@@ -16,7 +16,7 @@ interface InstanceState {
 }
 
 /** Python's public_methods(): callables reachable on the object whose names do not start with `_`. */
-export function publicMethods(obj: object): string[] {
+function publicMethods(obj: object): string[] {
   const names = new Set<string>();
   for (let proto: object | null = obj; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
     for (const name of Object.getOwnPropertyNames(proto)) {

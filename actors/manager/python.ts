@@ -84,7 +84,7 @@ function compareStrings(a: string, b: string): number {
 }
 
 /** Python's `a < b`; TypeError where Python raises it (mixed types, None, dicts). */
-export function pyLess(a: unknown, b: unknown): boolean {
+function pyLess(a: unknown, b: unknown): boolean {
   if (isNumeric(a) && isNumeric(b)) return (typeof a === 'boolean' ? Number(a) : a) < (typeof b === 'boolean' ? Number(b) : b);
   if (typeof a === 'string' && typeof b === 'string') return compareStrings(a, b) < 0;
   if (a instanceof Uint8Array && b instanceof Uint8Array) {

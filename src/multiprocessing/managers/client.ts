@@ -11,21 +11,16 @@ import { currentRuntime, inWorker } from '../../kernel-call.js';
 import type { Runtime } from '../../runtime.js';
 import type { Outcome } from '../../../actors/manager/protocol.js';
 
-/** Does `value` hold objects (a copy is needed), or only primitives (an array of them included)? */
-function holdsObjects(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  if (!Array.isArray(value)) return true;
-  return value.some((item) => typeof item === 'object' && item !== null);
-}
-
 /**
- * In main, a copy of `value` as another thread would receive it (handles revived); values of
- * primitives as they are. In a worker, `value` itself (the send checks and clones it).
+ * In main, a copy of `value` as another thread would receive it (handles revived); primitives as
+ * they are. In a worker, `value` itself (the send checks and clones it). `fresh`: `value` is an
+ * array made for this call, which needs no copy of its own if it holds only primitives.
  */
-export function isolate<T>(value: T, runtime: Runtime, holder: string, what: string): T {
+function isolate<T>(value: T, runtime: Runtime, holder: string, what: string, fresh = false): T {
   if (inWorker()) return value;
   const flags = classify(value, what);
-  if (!holdsObjects(value)) return value;
+  if (typeof value !== 'object' || value === null) return value;
+  if (fresh && (value as unknown[]).every((item) => typeof item !== 'object' || item === null)) return value;
   const prepared = flags & HAS_HANDLES ? prepareHandles(value, holder) : value;
   const copy = structuredClone(prepared);
   return flags & HAS_HANDLES ? reviveHandles(copy, runtime, holder) : copy;
@@ -57,7 +52,7 @@ export function ask(server: string, message: { args?: unknown[] } & Record<strin
   const runtime = currentRuntime();
   let sent = message;
   try {
-    if (message.args !== undefined) sent = { ...message, args: isolate(message.args, runtime, server, `${what} arguments`) };
+    if (message.args !== undefined) sent = { ...message, args: isolate(message.args, runtime, server, `${what} arguments`, true) };
   } catch (error) {
     return Promise.reject(error);
   }

@@ -166,7 +166,7 @@ export class NamespaceProxy extends BaseProxy {
 }
 
 /** A registered class's instance proxy: one async method per public method (Python's AutoProxy). */
-export class InstanceProxy extends BaseProxy {
+class InstanceProxy extends BaseProxy {
   declare readonly __methods: string[];
 }
 

@@ -11,7 +11,7 @@ import { defineExtension, type SystemExtension } from '../../extension.js';
 import { extensionCallSync, inWorker } from '../../kernel-call.js';
 
 /** A named block as the ops return it. */
-export interface Block {
+interface Block {
   name: string;
   sab: SharedArrayBuffer;
 }
@@ -60,7 +60,7 @@ class SharedMemoryNames implements SystemExtension {
 }
 
 /** The shared-memory name table, as a kernel extension with ops create/attach/unlink. */
-export const SHARED_MEMORY = defineExtension<SharedMemoryNames>({
+const SHARED_MEMORY = defineExtension<SharedMemoryNames>({
   name: 'troupe.sharedMemory',
   create: () => new SharedMemoryNames(),
 });

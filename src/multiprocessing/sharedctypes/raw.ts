@@ -9,7 +9,7 @@ import { registerHandle } from '../../handles.js';
 import { arrayItems, checkItem, codeInfo, itemIndex, sliceBounds, zeroOf, type SharedView, type TypeCode } from './typecodes.js';
 
 /** The typed array a handle reads through (not enumerable: it never travels). */
-export const VIEW = Symbol('troupe.shared.view');
+const VIEW = Symbol('troupe.shared.view');
 
 /** What a shared value or array handle is made of (all of it travels). */
 export interface SharedData {
@@ -43,7 +43,7 @@ export function adopt<T extends object>(proto: T, kind: string, typecode: TypeCo
 }
 
 /** New shared memory holding one value (8 bytes: room for any typecode). */
-export function newValueMemory(typecode: TypeCode, value: unknown): SharedArrayBuffer {
+function newValueMemory(typecode: TypeCode, value: unknown): SharedArrayBuffer {
   const info = codeInfo(typecode);
   const sab = new SharedArrayBuffer(8);
   const item = value === undefined ? zeroOf(info) : checkItem(typecode, info, value);
@@ -52,7 +52,7 @@ export function newValueMemory(typecode: TypeCode, value: unknown): SharedArrayB
 }
 
 /** New shared memory for an array of a size or of initial items. */
-export function newArrayMemory(typecode: TypeCode, sizeOrInitializer: unknown): SharedArrayBuffer {
+function newArrayMemory(typecode: TypeCode, sizeOrInitializer: unknown): SharedArrayBuffer {
   const info = codeInfo(typecode);
   const { length, items } = arrayItems(typecode, info, sizeOrInitializer);
   const sab = new SharedArrayBuffer(length * info.view.BYTES_PER_ELEMENT);
