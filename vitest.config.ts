@@ -6,6 +6,7 @@ const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 export default defineConfig({
   resolve: {
     alias: [
+      { find: /^troupe\/multiprocessing\/shared_memory$/, replacement: src('./src/multiprocessing/shared_memory.ts') },
       { find: /^troupe\/multiprocessing$/, replacement: src('./src/multiprocessing/index.ts') },
       { find: /^troupe\/testing$/, replacement: src('./src/testing/index.ts') },
       { find: /^troupe$/, replacement: src('./src/index.ts') },

@@ -33,6 +33,8 @@ type TroupeName =
   | 'lockUncontended'
   | 'lockHandoffs'
   | 'poolMap'
+  | 'valueIncrements'
+  | 'managerDictOps'
   | 'restartInHost'
   | 'restartAfterWorkerDeath';
 
@@ -48,6 +50,8 @@ const TROUPE_ORDER: TroupeName[] = [
   'lockUncontended',
   'lockHandoffs',
   'poolMap',
+  'valueIncrements',
+  'managerDictOps',
   'restartInHost',
   'restartAfterWorkerDeath',
 ];
@@ -174,6 +178,14 @@ function buildTables(t: TroupeResults, py: PythonPeerResults | undefined, n: Nod
   }
 
   tables.push([
+    'Shared state',
+    [
+      { metric: 'Value increments under getLock(), 4 processes', unit: 'ops/s', troupe: t.valueIncrements, peer: 'Python Value + get_lock()', peerValue: orUndef(py?.value_increments_per_s), ...higher },
+      { metric: 'Manager dict set/get round trips', unit: 'ops/s', troupe: t.managerDictOps, peer: 'Python Manager().dict()', peerValue: orUndef(py?.manager_dict_ops_per_s), ...higher },
+    ],
+  ]);
+
+  tables.push([
     'Supervision',
     [
       { metric: 'restart in host', unit: 'µs', troupe: t.restartInHost, peer: 'Erlang/OTP, logger off (ref.)', peerValue: ERLANG_RESTART_LOGGER_OFF_US, ...lower },
@@ -217,6 +229,8 @@ async function main(): Promise<void> {
   out(`- memory per actor: ${nodePeers.memoryMethod ?? 'n/a'}.\n`);
   out('- Python lock handoffs: two multiprocessing.Lock objects used as a ping-pong pair; each transfer counts as one handoff.\n');
   out('- tinypool/piscina tasks/s: 2 threads, all tasks submitted at once; round trip: one task at a time.\n');
+  out('- Value increments: timed from a barrier all 4 processes passed; a contended troupe lock is handed to the next waiter through the lock manager (fair), a Python lock is re-taken by its releaser (a futex).\n');
+  out('- Manager dict: from the main program (the manager is an actor there); the same loop inside a Process is printed on stderr.\n');
   out(`- Erlang restart numbers are fixed references (${ERLANG_RESTART_LOGGER_OFF_US} µs logger off, ${ERLANG_RESTART_DEFAULT_LOGGER_US} µs default logger), not measured here.\n`);
   if (process.env.BENCH_JSON) out('\n' + JSON.stringify({ troupe: t, python: py ?? null, node: nodePeers }, null, 2) + '\n');
 

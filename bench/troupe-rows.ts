@@ -20,7 +20,7 @@
  * Only the public API is used (`troupe`, `troupe/multiprocessing`, resolved to
  * the built dist/ through package exports). Actors that run in workers are
  * defined in ./actors.ts. Queue/Pipe, Lock, Pool and restart rows live in
- * their own modules (./queue.ts, ./lock.ts, ./pool.ts, ./restart.ts) and are
+ * their own modules (./queue.ts, ./lock.ts, ./pool.ts, ./restart.ts, ./shared-state.ts) and are
  * loaded only if present. Extra numbers that have no table row (other
  * placements, other directions) are printed as progress lines on stderr.
  */
@@ -351,6 +351,22 @@ export async function lockHandoffs(): Promise<number | undefined> {
  */
 export async function poolMap(): Promise<number | undefined> {
   return delegate('pool', 'poolMap');
+}
+
+/**
+ * ops/s: 4 Processes incrementing a `Value('i')` under `getLock()`, 10k each, timed from a
+ * barrier all four passed to the last join. Peer: Python's same script (fork).
+ */
+export async function valueIncrements(): Promise<number | undefined> {
+  return delegate('shared-state', 'valueIncrements');
+}
+
+/**
+ * ops/s: `await d.set(i, i); await d.get(i)` on a Manager dict from the main program, each op a
+ * round trip to the manager. Peer: Python `Manager().dict()`, `d[i] = i; d[i]`.
+ */
+export async function managerDictOps(): Promise<number | undefined> {
+  return delegate('shared-state', 'managerDictOps');
 }
 
 /**

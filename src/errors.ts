@@ -50,6 +50,17 @@ export class NoProcError extends TroupeError {}
 export class FileNotFoundError extends OSError {}
 /** §4.8: creating a SharedMemory name that is taken (Python's FileExistsError, an OSError) */
 export class FileExistsError extends OSError {}
+/**
+ * §4.8: a manager dict has no such key (Python's KeyError, a LookupError): `get(key)` without a
+ * fallback, `pop(key)` without one, `delete(key)`. Its `key` is the missing key.
+ */
+export class KeyError extends TroupeError {
+  readonly key: unknown;
+  constructor(message?: string, options?: ErrorOptions & { key?: unknown }) {
+    super(message, options);
+    this.key = options?.key;
+  }
+}
 
 export type SupervisorErrorCode =
   | 'supervisor_data'
@@ -101,7 +112,7 @@ const classes: Record<string, new (...args: any[]) => Error> = ((globalThis as u
 Object.assign(classes, {
   ValueError, RuntimeError, OSError, EOFError, Empty, Full, ShutDown, TimeoutError, BrokenBarrierError,
   BufferTooShort, SerializationError, ClosureError, MaybeEncodingError, BrokenWorkerError,
-  AbandonedLockError, AskTimeoutError, NameTakenError, NoProcError, SupervisorError, FileNotFoundError, FileExistsError,
+  AbandonedLockError, AskTimeoutError, NameTakenError, NoProcError, SupervisorError, FileNotFoundError, FileExistsError, KeyError,
   Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
 });
 

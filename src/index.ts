@@ -30,6 +30,7 @@ export {
   NoProcError,
   FileNotFoundError,
   FileExistsError,
+  KeyError,
   SupervisorError,
   TroupeError,
   type OSErrorReason,

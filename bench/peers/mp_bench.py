@@ -71,6 +71,14 @@ def pipe_echo(conn):
     conn.close()
 
 
+def value_incrementer(v, count, ready):
+    lock = v.get_lock()
+    ready.wait()
+    for _ in range(count):
+        with lock:
+            v.value += 1
+
+
 def lock_partner(a, b, rounds):
     # Alternation: the parent releases `a` -> we take it, then release `b`
     # -> the parent takes it.  Each round = 2 lock handoffs between processes.
@@ -220,6 +228,44 @@ def bench_pool_map(tasks):
     return statistics.median(rates)
 
 
+def bench_value_increments(count):
+    # 4 processes x count increments of Value('i') under get_lock(), barrier -> last join()
+    ctx = mp.get_context("fork")
+    rates = []
+    for _ in range(RUNS):
+        v = ctx.Value("i", 0)
+        ready = ctx.Barrier(5)
+        procs = [ctx.Process(target=value_incrementer, args=(v, count, ready)) for _ in range(4)]
+        for p in procs:
+            p.start()
+        ready.wait()
+        t0 = now()
+        for p in procs:
+            p.join()
+        dt = now() - t0
+        assert v.value == 4 * count
+        rates.append(4 * count / dt)
+    return statistics.median(rates)
+
+
+def bench_manager_dict(ops):
+    # d[i] = i; d[i] from the main process: two round trips to the manager per i
+    ctx = mp.get_context("fork")
+    rates = []
+    with ctx.Manager() as manager:
+        d = manager.dict()
+        for i in range(1000):
+            d[i] = i
+            d[i]
+        for _ in range(RUNS):
+            t0 = now()
+            for i in range(ops):
+                d[i] = i
+                d[i]
+            rates.append(2 * ops / (now() - t0))
+    return statistics.median(rates)
+
+
 def main():
     global SCALE
     if "--scale" in sys.argv:
@@ -271,6 +317,16 @@ def main():
     log(f"Pool(2).map chunksize=1 ({pool_tasks} tasks x{RUNS})")
     result["pool_map_tasks_per_s"] = bench_pool_map(pool_tasks)
     result["pool_tasks"] = pool_tasks
+
+    increments = n(10_000)
+    log(f"Value increments under get_lock(), 4 processes ({4 * increments} x{RUNS})")
+    result["value_increments_per_s"] = bench_value_increments(increments)
+    result["value_increments"] = increments
+
+    dict_ops = n(5_000)
+    log(f"Manager dict set/get round trips ({2 * dict_ops} x{RUNS})")
+    result["manager_dict_ops_per_s"] = bench_manager_dict(dict_ops)
+    result["manager_dict_ops"] = dict_ops
 
     result["total_s"] = now() - t_start
     log(f"done in {result['total_s']:.1f} s")

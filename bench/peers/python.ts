@@ -32,6 +32,12 @@ export type PythonPeerResults = {
   /** Pool(2).map(tiny, range(n), chunksize=1), tasks/s */
   pool_map_tasks_per_s: number;
   pool_tasks: number;
+  /** 4 processes incrementing a Value("i") under get_lock(), ops/s (barrier -> last join) */
+  value_increments_per_s: number;
+  value_increments: number;
+  /** Manager().dict() d[i] = i; d[i] from the parent, ops/s (each op a round trip) */
+  manager_dict_ops_per_s: number;
+  manager_dict_ops: number;
   total_s: number;
 };
 

@@ -1,12 +1,14 @@
 /**
  * The multiprocessing extension, worker side (imported by every worker before it takes work, see
- * src/hosts/worker-main.ts): it loads the facade, so every handle (queues, pipe ends, locks)
- * revives here even if the target never imports troupe/multiprocessing; it runs a Process target
- * when main gives this host one (runner.ts); it delivers messages sent to that process to its
- * mailbox; and it makes `process.exit(n)` end only the calling process (exclusive host) or actor
- * (shared host), never the pool.
+ * src/hosts/worker-main.ts): it loads the facade and shared_memory, so every handle (queues, pipe
+ * ends, locks, shared values, shared memory, proxies) revives here even if the target never
+ * imports troupe/multiprocessing; it runs a Process target when main gives this host one
+ * (runner.ts); it delivers messages sent to that process to its mailbox; and it makes
+ * `process.exit(n)` end only the calling process (exclusive host) or actor (shared host), never
+ * the pool.
  */
 import './index.js';
+import './shared_memory.js';
 import { defineHostExtension, type HostView } from '../extension.js';
 import { currentHost } from '../hosts/current.js';
 import { exitCodeOf, SystemExit } from './exit.js';

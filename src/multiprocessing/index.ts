@@ -4,6 +4,8 @@
  * extension.ts, registers the facade with the kernel).
  */
 import './extension.js';
+// the shared-memory name table is served by main: register it wherever the facade is loaded
+import './shared_memory/registry.js';
 export {
   ValueError,
   RuntimeError,
@@ -22,6 +24,7 @@ export {
   AbandonedLockError,
   FileNotFoundError,
   FileExistsError,
+  KeyError,
 } from '../errors.js';
 export { Process, type ProcessOptions } from './process.js';
 export { currentProcess, parentProcess, activeChildren, cpuCount } from './current.js';
@@ -43,3 +46,5 @@ export { Queue, JoinableQueue, SimpleQueue, type BlockingOptions } from './queue
 export { Pipe, Connection } from './pipe.js';
 export { wait } from './wait.js';
 export * from './synchronize.js';
+export { RawValueObject, RawArrayObject, RawValue, RawArray, Value, SharedArray as Array, type SharedOptions, type TypeCode, type BigIntCode, type NumberCode } from './sharedctypes.js';
+export { Manager, SyncManager, BaseProxy, DictProxy, ListProxy, NamespaceProxy, type Proxy } from './managers.js';
