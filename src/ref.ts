@@ -43,8 +43,9 @@ export class Ref<M = any> implements ActorRef<M> {
     return `ActorRef<${this.name ?? this.id}>`;
   }
 
-  toJSON(): { id: string; name: string | undefined } {
-    return { id: this.id, name: this.name };
+  /** Its wire form: JSON text carries a ref between threads as well as structured clone does. */
+  toJSON(): { __troupe: 'ref'; id: string; name: string | undefined } {
+    return { __troupe: 'ref', id: this.id, name: this.name };
   }
 }
 
