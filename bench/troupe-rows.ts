@@ -38,6 +38,7 @@ const N = {
   /** spawns onto a shared host cross threads (~100+ µs each today): fewer, to stay within time */
   spawnShared: 1_000,
   pingPong: 100_000,
+  inThread: 1_000_000,
   oneWay: 200_000,
   rtt: 5_000,
 };
@@ -235,113 +236,121 @@ async function pingPong(system: System, placement: Placement): Promise<number> {
   }
 }
 
+/** msgs/s: `n` one-way sends from main into one Sink actor, timed until it has handled them all. */
+async function sendInto(sink: ActorRef, n: number): Promise<number> {
+  await sink.ask({ type: 'expect', n });
+  const t0 = performance.now();
+  const done = sink.ask({ type: 'wait' }, { timeout: SAMPLE_TIMEOUT });
+  for (let i = 0; i < n; i++) sink.send({ type: 'm', i });
+  await done;
+  return n / ((performance.now() - t0) / 1e3);
+}
+
 /**
- * msgs/s: two actors in the same thread ping-ponging (count every delivered
- * message; peer uses 100k messages per sample).
- * Peer: two xstate actors ping-ponging via `sendTo`.
- *
- * The row: both actors in the main thread. Also logged: both on one shared host worker.
+ * msgs/s into one actor in the same thread: main sends 1M messages to a Sink placed in main,
+ * timed until the Sink handled the last one. Anchor: a bare mailbox (array push + one
+ * microtask drain). Also logged: Pinger/Ponger ping-pong in main and on a shared host.
  */
-export async function inHostMsgs(): Promise<number | undefined> {
+export async function inThreadMsgs(): Promise<number | undefined> {
   return withSystem({ hosts: 1 }, async (system) => {
-    const inMain = await pingPong(system, 'main');
-    await extra('in-thread ping-pong, both actors on one shared host worker', 'msgs/s', () => pingPong(system, 'shared'));
-    return inMain;
+    const sink = await system.spawn(Sink, { placement: 'main' });
+    try {
+      const rate = await measure(() => sendInto(sink, N.inThread), { runs: 5, warmup: 1 });
+      await extra('in-thread ping-pong, both actors in main', 'msgs/s', () => pingPong(system, 'main'));
+      await extra('in-thread ping-pong, both actors on one shared host worker', 'msgs/s', () => pingPong(system, 'shared'));
+      return rate;
+    } finally {
+      await sink.stop();
+    }
   });
 }
 
 /**
- * msgs/s: one-way `send` from an actor in worker A to an actor in worker B
- * (200k messages per sample, timed until B has received all of them).
- * Peers: raw worker→worker `port.postMessage`, unbatched and batched by 64.
- *
- * The Source sends all 200k in one handler turn (a plain loop of `ref.send`); timed from main,
- * from the Source's trigger until the Sink answers that it counted them all.
+ * msgs/s main → an actor on a worker, one way: 200k `send`s from main to a Sink on a shared
+ * host, timed until it counted them all. Anchor: raw postMessage main → worker in batches of 64.
+ * Also logged: worker → worker (a Source actor's loop of sends to a Sink on another host).
  */
-export async function crossWorkerMsgs(): Promise<number | undefined> {
+export async function mainToWorkerMsgs(): Promise<number | undefined> {
   return withSystem({ hosts: 2 }, async (system) => {
     const [source, sink] = await onTwoWorkers(system, Source, Sink);
     const n = N.oneWay;
-    return measure(
-      async () => {
-        await sink.ask({ type: 'expect', n });
-        const t0 = performance.now();
-        const done = sink.ask({ type: 'wait' }, { timeout: SAMPLE_TIMEOUT });
-        source.send({ type: 'blast', to: sink, n });
-        await done;
-        return n / ((performance.now() - t0) / 1e3);
-      },
-      { runs: 5, warmup: 1 },
+    const rate = await measure(() => sendInto(sink, n), { runs: 5, warmup: 1 });
+    await extra('one-way sends worker → worker (through main)', 'msgs/s', () =>
+      measure(
+        async () => {
+          await sink.ask({ type: 'expect', n });
+          const t0 = performance.now();
+          const done = sink.ask({ type: 'wait' }, { timeout: SAMPLE_TIMEOUT });
+          source.send({ type: 'blast', to: sink, n });
+          await done;
+          return n / ((performance.now() - t0) / 1e3);
+        },
+        { runs: 5, warmup: 1 },
+      ),
     );
+    return rate;
   });
 }
 
 /**
- * µs per round trip: sequential `ask` (request → reply) to an actor in another
- * worker.
- * Peers: main↔worker `worker.postMessage` ping-pong; worker↔worker
- * MessageChannel ping-pong.
- *
- * The row: an Asker on worker A awaits 5k asks to an Echo on worker B, one at a time, timed in
- * worker A. Also logged: main awaiting 5k asks to the Echo.
+ * µs per ask round trip, main ↔ an actor on a worker (5k sequential asks). Anchor: raw
+ * postMessage round trip main ↔ worker. Also logged: worker ↔ worker (through main).
  */
 export async function askRoundTrip(): Promise<number | undefined> {
   return withSystem({ hosts: 2 }, async (system) => {
     const [asker, echo] = await onTwoWorkers(system, Asker, Echo);
     const n = N.rtt;
-    const workerToWorker = await measure(
+    const fromMain = await measure(
       async () => {
-        const ms = await asker.ask<number>({ type: 'run', to: echo, n }, { timeout: SAMPLE_TIMEOUT });
-        return (ms / n) * 1e3;
+        const t0 = performance.now();
+        for (let i = 0; i < n; i++) await echo.ask({ type: 'echo', i });
+        return ((performance.now() - t0) / n) * 1e3;
       },
       { runs: 5, warmup: 1 },
     );
-    await extra('ask round trip, main → worker actor', 'µs', () =>
+    await extra('ask round trip, worker → worker actor (through main)', 'µs', () =>
       measure(
         async () => {
-          const t0 = performance.now();
-          for (let i = 0; i < n; i++) await echo.ask({ type: 'echo', i });
-          return ((performance.now() - t0) / n) * 1e3;
+          const ms = await asker.ask<number>({ type: 'run', to: echo, n }, { timeout: SAMPLE_TIMEOUT });
+          return (ms / n) * 1e3;
         },
         { runs: 5, warmup: 1 },
       ),
     );
-    return workerToWorker;
+    return fromMain;
   });
 }
 
 /**
- * items/s: troupe multiprocessing `Queue` put → get between two processes
- * (small ints; Python peer uses 100k per sample).
- * Peers: Python `Queue`, `SimpleQueue`, `Pipe` one-way.
+ * items/s: Queue put → get, a producer Process → main (100k small ints per sample).
+ * Peers: Python `Queue`, `SimpleQueue`, `Pipe` one-way (same script).
  */
 export async function queueThroughput(): Promise<number | undefined> {
   return delegate('queue', 'queueThroughput');
 }
 
 /**
- * µs per round trip: troupe `Pipe()` ping-pong between two processes.
- * Peers: Python `Pipe` ping-pong; raw MessageChannel round trip.
+ * µs per round trip: `Pipe()` ping-pong between main and an echo Process.
+ * Anchor: raw postMessage round trip; peer: Python `Pipe` ping-pong.
  */
 export async function pipeRoundTrip(): Promise<number | undefined> {
   return delegate('queue', 'pipeRoundTrip');
 }
 
 /**
- * ns per acquire+release of an uncontended troupe `Lock`.
- * Peer: Python `multiprocessing.Lock` (1M iterations per sample).
+ * ns per acquire+release of an uncontended `Lock` inside a Process (1M per sample).
+ * Anchor: a raw compare-exchange lock in a worker; peer: Python `Lock`.
  */
 export async function lockUncontended(): Promise<number | undefined> {
   return delegate('lock', 'lockUncontended');
 }
 
 /**
- * handoffs/s: lock ownership passing strictly alternately between two
- * processes (each transfer counts as one handoff).
- * Peer: Python, two `Lock`s used as a ping-pong pair (20k rounds = 40k handoffs).
+ * acquisitions/s: two Processes looping acquire/release on one `Lock`, 200k each, from a barrier
+ * to the last join. Peer: Python's same loop (a futex: long runs by one holder).
  */
-export async function lockHandoffs(): Promise<number | undefined> {
-  return delegate('lock', 'lockHandoffs');
+export async function lockLoop(): Promise<number | undefined> {
+  return delegate('lock', 'lockLoop');
 }
 
 /**
@@ -388,4 +397,19 @@ export async function restartAfterWorkerDeath(): Promise<number | undefined> {
   // measureRestart answers in µs for both kinds; this row is in ms.
   const us = await delegate('restart', 'measureRestart', 'worker-death');
   return us === undefined ? undefined : us / 1e3;
+}
+
+/** s to spawn 1M idle actors in main, all alive at the end (target ≤ 30 s; bytes each logged). */
+export async function millionActors(): Promise<number | undefined> {
+  const { millionActors: run } = await import('./million.js');
+  const { seconds, bytes } = await run();
+  millionBytes = bytes;
+  return seconds;
+}
+
+let millionBytes: number | undefined;
+
+/** bytes per live actor of the last millionActors() run (its second figure; target ≤ 1 KB). */
+export function lastMillionBytes(): number | undefined {
+  return millionBytes;
 }

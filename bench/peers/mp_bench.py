@@ -79,12 +79,12 @@ def value_incrementer(v, count, ready):
             v.value += 1
 
 
-def lock_partner(a, b, rounds):
-    # Alternation: the parent releases `a` -> we take it, then release `b`
-    # -> the parent takes it.  Each round = 2 lock handoffs between processes.
-    for _ in range(rounds):
-        a.acquire()
-        b.release()
+def lock_looper(lock, count, ready):
+    ready.wait()
+    acq, rel = lock.acquire, lock.release
+    for _ in range(count):
+        acq()
+        rel()
 
 
 # ------------------------------------------------------------- benchmarks --
@@ -194,23 +194,22 @@ def bench_lock_uncontended(iters):
     return statistics.median(samples)
 
 
-def bench_lock_handoffs(rounds):
+def bench_lock_loop(count):
+    # 2 processes x count acquire/release of one Lock, from a barrier to the last join()
     ctx = mp.get_context("fork")
     rates = []
     for _ in range(RUNS):
-        a, b = ctx.Lock(), ctx.Lock()
-        a.acquire()
-        b.acquire()
-        p = ctx.Process(target=lock_partner, args=(a, b, rounds))
-        p.start()
-        # Warm-up is implicit in the first few rounds; time the whole exchange.
+        lock = ctx.Lock()
+        ready = ctx.Barrier(3)
+        procs = [ctx.Process(target=lock_looper, args=(lock, count, ready)) for _ in range(2)]
+        for p in procs:
+            p.start()
+        ready.wait()
         t0 = now()
-        for _ in range(rounds):
-            a.release()
-            b.acquire()
+        for p in procs:
+            p.join()
         dt = now() - t0
-        p.join()
-        rates.append(2 * rounds / dt)
+        rates.append(2 * count / dt)
     return statistics.median(rates)
 
 
@@ -309,9 +308,9 @@ def main():
     log(f"Lock acquire+release uncontended ({lock_iters} x{RUNS})")
     result["lock_uncontended_ns"] = bench_lock_uncontended(lock_iters)
 
-    handoff_rounds = n(20_000)
-    log(f"Lock handoffs between 2 processes ({2 * handoff_rounds} x{RUNS})")
-    result["lock_handoffs_per_s"] = bench_lock_handoffs(handoff_rounds)
+    loop_count = n(200_000)
+    log(f"Lock acquisitions, 2 processes looping ({2 * loop_count} x{RUNS})")
+    result["lock_loop_acquisitions_per_s"] = bench_lock_loop(loop_count)
 
     pool_tasks = n(20_000)
     log(f"Pool(2).map chunksize=1 ({pool_tasks} tasks x{RUNS})")

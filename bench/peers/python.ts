@@ -27,8 +27,8 @@ export type PythonPeerResults = {
   pipe_round_trip_us: number;
   /** Lock acquire + release, uncontended, ns */
   lock_uncontended_ns: number;
-  /** Lock handoffs between 2 processes strictly alternating (two Locks), handoffs/s */
-  lock_handoffs_per_s: number;
+  /** 2 processes looping acquire/release on one Lock, acquisitions/s (barrier -> last join) */
+  lock_loop_acquisitions_per_s: number;
   /** Pool(2).map(tiny, range(n), chunksize=1), tasks/s */
   pool_map_tasks_per_s: number;
   pool_tasks: number;

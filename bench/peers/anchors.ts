@@ -1,0 +1,96 @@
+/**
+ * Anchors of DESIGN §9 that only raw Node primitives give (the others are in ./node.ts): raw
+ * postMessage from main to a worker in batches of 64, a raw compare-exchange lock in a worker, and
+ * a bare in-thread mailbox (array push + one microtask drain). Each is the limit a troupe row is
+ * held to as a ratio in the same run.
+ */
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { measure, performance } from '../harness.js';
+
+const workerFile = (name: string): URL => new URL(`./workers/${name}`, import.meta.url);
+
+function nextMessage<T>(worker: Worker): Promise<T> {
+  return once(worker, 'message').then(([message]) => message as T);
+}
+
+async function withWorker<T>(name: string, fn: (worker: Worker) => Promise<T>): Promise<T> {
+  const worker = new Worker(workerFile(name), { execArgv: [] });
+  await once(worker, 'online');
+  try {
+    return await fn(worker);
+  } finally {
+    await worker.terminate();
+  }
+}
+
+/** msgs/s: main posts `n` small messages to a worker as arrays of 64, until the worker counted them. */
+export function mainToWorkerBatched64(n = 200_000): Promise<number> {
+  return withWorker('counter.mjs', (worker) =>
+    measure(
+      async () => {
+        worker.postMessage({ cmd: 'expect', n });
+        await nextMessage(worker);
+        const done = nextMessage(worker);
+        const t0 = performance.now();
+        for (let i = 0; i < n; i += 64) {
+          const batch = new Array(Math.min(64, n - i));
+          for (let j = 0; j < batch.length; j++) batch[j] = { type: 'ping', i: i + j };
+          worker.postMessage(batch);
+        }
+        await done;
+        return n / ((performance.now() - t0) / 1e3);
+      },
+      { runs: 5, warmup: 1 },
+    ),
+  );
+}
+
+/** ns per acquire+release of a raw compare-exchange lock on a SharedArrayBuffer word, in a worker. */
+export function rawCasLock(n = 5_000_000): Promise<number> {
+  return withWorker('cas-lock.mjs', async (worker) =>
+    measure(
+      async () => {
+        worker.postMessage(n);
+        return nextMessage<number>(worker);
+      },
+      { runs: 5, warmup: 1 },
+    ),
+  );
+}
+
+/**
+ * msgs/s into a bare mailbox: `n` sends (array push; the first schedules one microtask) and the
+ * drain that hands each message to a handler — the in-thread limit for messages into one actor.
+ */
+export function bareMailbox(n = 1_000_000): Promise<number> {
+  return measure(
+    () =>
+      new Promise<number>((resolve) => {
+        const mailbox: unknown[] = [];
+        let scheduled = false;
+        let handled = 0;
+        let sum = 0;
+        const handler = (message: { i: number }): void => {
+          sum += message.i;
+          handled++;
+        };
+        const drain = (): void => {
+          scheduled = false;
+          for (let i = 0; i < mailbox.length; i++) handler(mailbox[i] as { i: number });
+          mailbox.length = 0;
+          if (handled === n) resolve(n / ((performance.now() - t0) / 1e3) + sum * 0);
+        };
+        const send = (message: unknown): void => {
+          mailbox.push(message);
+          if (!scheduled) {
+            scheduled = true;
+            queueMicrotask(drain);
+          }
+        };
+        const t0 = performance.now();
+        for (let i = 0; i < n; i++) send({ type: 'ping', i });
+      }),
+    { runs: 5, warmup: 1 },
+  );
+}
