@@ -99,8 +99,6 @@ export interface HostExtension {
   run?(payload: unknown, host: HostView): Promise<unknown>;
   /** a message main sent to this extension */
   message?(message: unknown, host: HostView): void;
-  /** an envelope for an id that is no actor of this host, while this extension's task runs */
-  receive?(envelope: Envelope, host: HostView): boolean;
 }
 
 /** Registers the host side of an extension in this worker (first registration wins). */

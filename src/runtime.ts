@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { behaviourOf } from './behaviour.js';
 import { active, asyncIdentity } from './caller.js';
 import { Cell } from './cell.js';
+import { Deadlines } from './deadlines.js';
 import type { AskAddress, Envelope, ReplyEnvelope } from './envelope.js';
 import type { Definition } from './define.js';
 import { AskTimeoutError, NoProcError, serializeError, reviveError } from './errors.js';
@@ -24,7 +25,8 @@ interface PendingAsk {
   to: string;
   resolve(value: unknown): void;
   reject(error: unknown): void;
-  timer: NodeJS.Timeout | undefined;
+  /** its timeout is watched by `deadlines` */
+  timed: boolean;
 }
 
 export type { ReplyEnvelope };
@@ -32,6 +34,13 @@ export type { ReplyEnvelope };
 export abstract class Runtime {
   readonly cells = new Map<string, Cell>();
   private readonly pending = new Map<number, PendingAsk>();
+  private readonly deadlines = new Deadlines((rid, ms) => {
+    const pending = this.pending.get(rid);
+    if (pending === undefined) return false;
+    this.pending.delete(rid);
+    pending.reject(new AskTimeoutError(`ask to ${pending.to} got no reply within ${ms} ms; raise { timeout } or check that its handler calls ctx.reply()`));
+    return true;
+  });
   private nextRid = 1;
   /** sender id used outside actor handlers (the Process running in this worker, if any) */
   defaultSender: string | undefined;
@@ -222,13 +231,9 @@ export abstract class Runtime {
     }
     if (sender !== undefined) envelope.from = sender;
     const promise = new Promise<unknown>((resolve, reject) => {
-      const pending: PendingAsk = { to, resolve, reject, timer: undefined };
-      if (timeout !== Infinity && timeout !== null && timeout !== undefined) {
-        pending.timer = setTimeout(() => {
-          this.pending.delete(rid);
-          reject(new AskTimeoutError(`ask to ${to} got no reply within ${timeout} ms; raise { timeout } or check that its handler calls ctx.reply()`));
-        }, timeout);
-      }
+      const timed = timeout !== Infinity && timeout !== null && timeout !== undefined;
+      const pending: PendingAsk = { to, resolve, reject, timed };
+      if (timed) this.deadlines.add(timeout, rid);
       this.pending.set(rid, pending);
     });
     if (cell !== undefined) cell.enqueue(envelope);
@@ -258,7 +263,7 @@ export abstract class Runtime {
     const pending = this.pending.get(rid);
     if (pending === undefined) return;
     this.pending.delete(rid);
-    if (pending.timer) clearTimeout(pending.timer);
+    if (pending.timed) this.deadlines.settled();
     if (ok) pending.resolve(value);
     else pending.reject(reviveError(value));
   }
@@ -281,7 +286,7 @@ export abstract class Runtime {
     for (const [rid, pending] of this.pending) {
       if (!ids.has(pending.to)) continue;
       this.pending.delete(rid);
-      if (pending.timer) clearTimeout(pending.timer);
+      if (pending.timed) this.deadlines.settled();
       pending.reject(new NoProcError(`actor ${pending.to} was killed before it replied (its worker died)`));
     }
   }
@@ -290,9 +295,9 @@ export abstract class Runtime {
   rejectAllPending(error: Error): void {
     for (const [rid, pending] of this.pending) {
       this.pending.delete(rid);
-      if (pending.timer) clearTimeout(pending.timer);
       pending.reject(error);
     }
+    this.deadlines.clear();
   }
 
   get pendingCount(): number {

@@ -22,4 +22,13 @@ describe('a script using processes', () => {
     expect(result.stdout).toContain('3 cube is 27');
     expect(result.stdout).toContain('worker 0, daemon alive true');
   }, 40_000);
+
+  it('exits at once when its asks were answered, whatever their timeouts (no timer outlives a settled ask)', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', script('ask-then-exit.ts')], { encoding: 'utf8', timeout: 30_000 });
+    expect(result.signal).toBeNull();
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('answers 42 42 42');
+    const ms = Number(/exited after (\d+) ms/.exec(result.stdout)?.[1]);
+    expect(ms).toBeLessThan(5_000);
+  }, 40_000);
 });

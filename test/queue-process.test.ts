@@ -59,4 +59,20 @@ describe('Queue and Pipe with Processes', () => {
     expect([await out.get({ timeout: 5000 }), await out.get({ timeout: 5000 })]).toEqual(['one', { two: 2 }]);
     await p.join();
   });
+
+  it("messages sent to the Process's ref reach its mailbox too, in order with p.send()", async () => {
+    const out = new Queue<unknown>();
+    const p = new Process({ target: readMailbox, args: [out, 3] });
+    p.start();
+    p.ref!.send('by ref');
+    p.send('by send');
+    p.ref!.send({ n: 3 });
+    const got = [await out.get({ timeout: 5000 }), await out.get({ timeout: 5000 }), await out.get({ timeout: 5000 })];
+    expect(got).toContain('by send');
+    expect(got.filter((m) => m !== 'by send')).toEqual(['by ref', { n: 3 }]);
+    await p.join();
+    expect(p.exitcode).toBe(0);
+    // nobody reads an ended process's mailbox; sending to it is harmless
+    expect(() => p.send('too late')).not.toThrow();
+  });
 });

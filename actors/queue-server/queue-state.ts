@@ -298,20 +298,22 @@ export class QueueState {
 
   /** The server is stopping: no wait may hang. */
   stop(): void {
-    const gone = new NoProcError('the queue server stopped (its system shut down, or the queue was released)');
+    // made only when someone waits: an error's stack costs more than the rest of a stop
+    let error: NoProcError | undefined;
+    const gone = (): NoProcError => (error ??= new NoProcError('the queue server stopped (its system shut down, or the queue was released)'));
     for (const channel of this.channels) {
       for (const waiter of channel.waiters) {
         if (waiter.timer) clearTimeout(waiter.timer);
-        waiter.reply(false, gone);
+        waiter.reply(false, gone());
       }
       channel.waiters = [];
     }
     for (const putter of this.putters) {
       if (putter.timer) clearTimeout(putter.timer);
-      putter.reply(false, gone);
+      putter.reply(false, gone());
     }
     this.putters = [];
-    for (const reply of this.joiners) reply(false, gone);
+    for (const reply of this.joiners) reply(false, gone());
     this.joiners = [];
   }
 }

@@ -349,14 +349,4 @@ export class HostRuntime extends Runtime {
     this.port.close();
     this.finish(result);
   }
-
-  /** An envelope for an id that is no cell here may belong to the running task (a Process mailbox). */
-  override receive(envelope: Envelope): void {
-    if (envelope.handles === 1) envelope.msg = reviveHandles(envelope.msg, this, envelope.to);
-    const cell = this.cells.get(envelope.to);
-    if (cell) return cell.enqueue(envelope);
-    const extension = this.running === undefined ? undefined : hostExtension(this.running);
-    if (extension?.receive?.(envelope, this.view)) return;
-    this.deadLetter(envelope);
-  }
 }

@@ -17,7 +17,7 @@ export function currentProcess(): Process & { readonly mailbox: any } {
   if (!info) return (mainView ??= Process.view('MainProcess', process.pid, false, null));
   let view = views.get(info);
   if (!view) {
-    view = Process.view(info.name, info.pid, info.daemon, info.id, { mailbox: info.mailbox });
+    view = Process.view(info.name, info.pid, info.daemon, info.id);
     views.set(info, view);
   }
   return view;

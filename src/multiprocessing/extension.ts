@@ -10,7 +10,6 @@ import type { Host, HostEnd } from '../hosts/host.js';
 import type { SystemImpl } from '../system/system.js';
 import type { ActorRef } from '../types.js';
 import { locateTarget } from '../target.js';
-import { createMailbox, releaseMailbox } from './mailbox.js';
 import { EXTENSION, type FromProcessHost } from './process-protocol.js';
 import { ProcessTable } from './process-table.js';
 
@@ -38,18 +37,17 @@ export class Multiprocessing implements SystemExtension {
         const { launch, ...started } = request;
         const host = system.hostAt(from.site);
         const parent = host ? table.processOn(host) : undefined;
-        const mailbox = createMailbox();
         const reserved = table.reserve({
           ...started,
           parentId: parent?.id ?? null,
           parent: parent ? { name: parent.name, pid: parent.pid, id: parent.id } : null,
-          mailbox,
           site: from.site,
         });
-        void reserved.exitcode.then(() => releaseMailbox(mailbox));
-        if (launch) table.launch(request.id, launch.locator, launch.args, launch.subclass);
-        return { mailbox };
+        if (launch) table.launch(reserved.id, launch.locator, launch.args, launch.subclass);
+        return null;
       },
+      /** a process's mailbox, made on first use (null once it has ended) */
+      mailbox: ([id]: [string]) => table.mailbox(id) ?? null,
       launch: ([id, locator, args, subclass]: [string, Locator, unknown[], boolean]) => table.launch(id, locator, args, subclass),
       abandon: ([id]: [string]) => table.abandon(id),
       wait: ([id]: [string]) => table.exitcodeOf(id),

@@ -23,12 +23,6 @@ defineHostExtension(EXTENSION, {
     const msg = message as ToProcessHost;
     if (msg.type === 'parentExited') identity().parentExitcode = msg.code;
   },
-  receive: (envelope) => {
-    const mailbox = runningProcess()?.mailbox as { putNowait?(x: unknown): Promise<void> } | undefined;
-    if (!mailbox?.putNowait) return false;
-    mailbox.putNowait(envelope.msg).catch(() => {});
-    return true;
-  },
 });
 
 const PATCHED = Symbol.for('troupe.processExitPatched');

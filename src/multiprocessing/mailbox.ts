@@ -1,13 +1,15 @@
 /**
- * Every Process has a mailbox: a Queue made in main when it starts, freed once it has ended
- * (nobody reads a finished process's mailbox).
+ * Every Process has a mailbox (a Queue): `p.send(msg)` puts to it, `currentProcess().mailbox`
+ * reads it. Most processes never use theirs, so main makes it on first use (from a worker, by a
+ * blocking call: the property is synchronous) and frees it when the process has ended.
  */
-import { Queue, releaseQueue } from './queue.js';
+import { mainSystem } from '../default-system.js';
+import { currentHost } from '../hosts/current.js';
+import { extensionCallSync } from '../kernel-call.js';
+import { MULTIPROCESSING, multiprocessing } from './extension.js';
 
-export function createMailbox(): Queue {
-  return new Queue();
-}
-
-export function releaseMailbox(mailbox: unknown): Promise<void> {
-  return releaseQueue(mailbox as Queue).catch(() => {});
+/** The mailbox of live process `id` (made now if it has none yet); undefined once it has ended. */
+export function mailboxOf(id: string): unknown {
+  if (currentHost()) return extensionCallSync(MULTIPROCESSING, 'mailbox', [id]) ?? undefined;
+  return multiprocessing(mainSystem()).processes.mailbox(id);
 }

@@ -16,8 +16,6 @@ export interface ProcessInfo {
   pid: number;
   daemon: boolean;
   id: string;
-  /** the mailbox Queue handle (revived in the worker) */
-  mailbox?: unknown;
   parent: { name: string; pid: number; id: string | null } | null;
   /** the multiprocessing log level when it started (lifecycle records are INFO) */
   logLevel: number;

@@ -14,6 +14,7 @@ import type { RunRequest } from '../hosts/protocol.js';
 import type { SystemImpl } from '../system/system.js';
 import type { ExitReason } from '../types.js';
 import { currentLogLevel, logConfigBuffer } from './logging.js';
+import { Queue, releaseQueue } from './queue.js';
 import { EXTENSION, type ProcessInfo, type RunPayload, type ToProcessHost } from './process-protocol.js';
 import type { RunResult } from './runner.js';
 
@@ -27,7 +28,6 @@ export interface ReserveRequest {
   /** the parent Process's id (null: the main process) */
   parentId: string | null;
   parent: ProcessInfo['parent'];
-  mailbox?: unknown;
   /** a supervisor that starts this process as a child: linked to it (function children) */
   supervisor?: string;
   /** the pid chosen by the caller (a worker picks one in its own range) */
@@ -57,6 +57,8 @@ interface Live {
   signal: number | null;
   exitcode: Promise<number>;
   resolve(code: number): void;
+  /** made on first use (mailbox()) */
+  mailbox: Queue | undefined;
 }
 
 const RECENT = 10_000;
@@ -98,14 +100,27 @@ export class ProcessTable {
     const exitcode = new Promise<number>((r) => (resolve = r));
     const pid = request.pid === undefined ? this.allocatePid() : this.adoptPid(request.pid);
     const id = request.id ?? nanoid();
-    const proc: Live = { id, pid, name: request.name, daemon: request.daemon, parentId: request.parentId, request, launched: false, host: undefined, code: null, signal: null, exitcode, resolve };
+    const proc: Live = { id, pid, name: request.name, daemon: request.daemon, parentId: request.parentId, request, launched: false, host: undefined, code: null, signal: null, exitcode, resolve, mailbox: undefined };
     this.live.set(proc.id, proc);
     this.system.registerExternal(proc.id, proc.name, request.supervisor ?? null, {
       stop: (reason) => this.signal(proc.id, reason.kind === 'killed' ? -9 : -15),
       kill: () => this.signal(proc.id, -9),
+      // a message to the process is a put to its mailbox, made here in main (DESIGN §4.1)
+      deliver: (envelope) => {
+        const mailbox = this.mailbox(proc.id);
+        if (mailbox) void mailbox.putNowait(envelope.msg).catch(() => {});
+        else this.system.deadLetter(envelope);
+      },
     });
     if (request.supervisor !== undefined) this.system.link(request.supervisor, proc.id);
     return { id, pid, exitcode };
+  }
+
+  /** A live process's mailbox, made now if it has none yet (undefined once it has ended). */
+  mailbox(id: string): Queue | undefined {
+    const proc = this.live.get(id);
+    if (!proc) return undefined;
+    return (proc.mailbox ??= new Queue());
   }
 
   /** Runs a reserved process's target on an exclusive host of its own. */
@@ -137,7 +152,6 @@ export class ProcessTable {
       pid: proc.pid,
       daemon: proc.daemon,
       id: proc.id,
-      mailbox: request.mailbox,
       parent: request.parent,
       logLevel: currentLogLevel(),
       logConfig: logConfigBuffer(),
@@ -200,6 +214,8 @@ export class ProcessTable {
     if (!this.live.has(proc.id)) return;
     this.live.delete(proc.id);
     this.usedPids.delete(proc.pid);
+    // nobody reads a finished process's mailbox: free its server
+    if (proc.mailbox) void releaseQueue(proc.mailbox).catch(() => {});
     this.recent.set(proc.id, code);
     if (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value!);
     const reason: ExitReason =

@@ -15,7 +15,7 @@ import { locateTarget, sourceLocator } from '../target.js';
 import type { ActorRef } from '../types.js';
 import { MULTIPROCESSING, multiprocessing, type StartRequest } from './extension.js';
 import { identity, runningProcess } from './identity.js';
-import { createMailbox, releaseMailbox } from './mailbox.js';
+import { mailboxOf } from './mailbox.js';
 
 export interface ProcessOptions {
   /** a task(fn) exported from a module, or any self-contained function */
@@ -148,7 +148,9 @@ export class Process {
       const known = knownExport(target);
       const request: StartRequest = { id, name: this.name, identity: own.identity, daemon, pid: own.pid };
       if (known) request.launch = { locator: known, args, subclass };
-      const reserved = extensionCall(MULTIPROCESSING, 'reserve', [request]) as Promise<{ mailbox: unknown }>;
+      const reserved = extensionCall(MULTIPROCESSING, 'reserve', [request]);
+      // asked at once: main answers the reservation first (one FIFO per thread), then waits
+      const waited = extensionCall(MULTIPROCESSING, 'wait', [id]) as Promise<number>;
       own.launched = known ? Promise.resolve(id) : locating.then(
         (locator: Locator) => {
           void extensionCall(MULTIPROCESSING, 'launch', [id, locator, args, subclass]).catch(() => {});
@@ -161,15 +163,11 @@ export class Process {
         },
       );
       exitcode = reserved.then(
-        ({ mailbox }) => {
-          own.mailbox = mailbox;
-          return extensionCall(MULTIPROCESSING, 'wait', [id]) as Promise<number>;
-        },
+        () => waited,
         (error) => reportStartFailure(this.name, error),
       );
     } else {
       const table = multiprocessing(mainSystem()).processes;
-      own.mailbox = createMailbox();
       const reserved = table.reserve({
         id,
         name: this.name,
@@ -177,7 +175,6 @@ export class Process {
         daemon,
         parentId: null,
         parent: { name: 'MainProcess', pid: process.pid, id: null },
-        mailbox: own.mailbox,
       });
       own.pid = reserved.pid;
       const args = handles ? prepareHandles(raw, id) : raw;
@@ -196,8 +193,6 @@ export class Process {
     }
     own.exit = exitcode.then((code) => {
       own.code = code;
-      // nobody reads a finished process's mailbox: free its server
-      if (own.mailbox !== undefined && !host) void releaseMailbox(own.mailbox);
       return code;
     });
     own.exit.catch(() => {});
@@ -261,7 +256,9 @@ export class Process {
 
   /** The process's mailbox (a Queue): `send()` puts to it, `currentProcess().mailbox.get()` reads it. */
   get mailbox(): unknown {
-    return internals(this).mailbox;
+    const own = internals(this);
+    if (own.mailbox === undefined && own.id !== undefined && own.state === 'started' && own.code === null) own.mailbox = mailboxOf(own.id);
+    return own.mailbox;
   }
 
   terminate(): void {
@@ -281,8 +278,9 @@ export class Process {
 
   /** Sends a message to the process's mailbox. */
   send(msg: unknown): void {
-    const mailbox = this.open().mailbox as { putNowait?(x: unknown): Promise<void> } | undefined;
-    if (!mailbox?.putNowait) throw new RuntimeError('this process has no mailbox (start it first)');
+    if (this.open().state !== 'started') throw new RuntimeError('this process has no mailbox (start it first)');
+    const mailbox = this.mailbox as { putNowait?(x: unknown): Promise<void> } | undefined;
+    if (!mailbox?.putNowait) return; // it has ended: nobody reads its mailbox any more
     void mailbox.putNowait(msg).catch(() => {});
   }
 

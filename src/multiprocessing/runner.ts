@@ -37,7 +37,7 @@ export async function runProcess(payload: RunPayload): Promise<RunResult> {
     if (typeof target !== 'function') throw new RuntimeError(`the Process target loaded in the worker is not a function (${typeof target})`);
     if (payload.subclass) {
       // the instance, rebuilt: a view of this process with the subclass's prototype and own fields
-      const self = Process.view(info.name, info.pid, info.daemon, info.id, { mailbox: info.mailbox, prototype: (target as { prototype: object }).prototype });
+      const self = Process.view(info.name, info.pid, info.daemon, info.id, { prototype: (target as { prototype: object }).prototype });
       const { daemon: _daemon, ...own } = payload.args[0] as Record<string, unknown>;
       Object.assign(self, own);
       await self.run();

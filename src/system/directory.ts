@@ -4,6 +4,7 @@
  * table; and what outlives an actor for a while (its exit reason, its last persisted snapshot).
  * Pure bookkeeping: what an exit *does* (DOWN, EXIT, killing linked actors) is the system's.
  */
+import type { Envelope } from '../envelope.js';
 import { Recent } from '../recent.js';
 import type { ExitReason } from '../types.js';
 
@@ -13,6 +14,8 @@ export interface ExternalControl {
   stop(reason: ExitReason): void;
   /** at once */
   kill(reason: ExitReason): void;
+  /** a message for it, taken in main (a Process's mailbox) instead of forwarded to its host */
+  deliver?(envelope: Envelope): void;
 }
 
 /** One live actor as the directory knows it. */

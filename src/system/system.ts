@@ -249,6 +249,10 @@ export class SystemImpl extends EventEmitter implements System, Peer {
     }
     const entry = this.directory.entries.get(id);
     if (!entry) return this.routeElsewhere(envelope, transfer);
+    if (entry.control?.deliver) {
+      if (envelope.handles === 1) envelope.msg = reviveHandles(envelope.msg, this.runtime, id);
+      return entry.control.deliver(envelope);
+    }
     const host = entry.site !== this.runtime.site ? this.pool?.host(entry.site) : undefined;
     if (!host || !host.alive) return this.deadLetter(envelope);
     host.deliver(envelope, transfer);
