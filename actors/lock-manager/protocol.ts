@@ -42,8 +42,12 @@ export function isHeld(state: number): boolean {
   return state >>> SHIFT >= MAIN_TOKEN && (state & H) === 0;
 }
 
-/** How long a contender waits in shared memory before it queues at the manager (ms). */
-export const PARK_MS = 5;
+/**
+ * How long a contender waits in shared memory before it queues at the manager (ms): like a futex,
+ * long runs by one holder are cheap (one notify per sleep of the parked contender); past this
+ * bound the contender queues and the manager's FIFO makes it next, so nobody starves longer.
+ */
+export const PARK_MS = 100;
 
 // ---- layouts (Int32 word indexes) -------------------------------------------------------------
 
@@ -59,6 +63,11 @@ export const LOCK = {
   NAME_LEN: 4,
   /** token of the one contender waiting on STATE in shared memory (0: none) */
   PARK: 5,
+  /**
+   * 1 once a release has woken the parked contender since it last went to sleep: a holder that
+   * re-takes the lock at once (long runs, as with a futex) pays one notify per sleep, not per release
+   */
+  WAKE: 6,
   NAME_OFFSET: 32,
   NAME_BYTES: 96,
   BYTES: 128,

@@ -138,6 +138,8 @@ export abstract class Mutex {
     const alive = inWorker() ? undefined : setTimeout(() => {}, ms);
     try {
       for (;;) {
+        // cleared before STATE is read: a release after that read sees it and wakes us
+        Atomics.store(words, LOCK.WAKE, 0);
         const state = Atomics.load(words, LOCK.STATE);
         if (state === 0) {
           if (!this.#tryFast(me)) continue;
@@ -179,7 +181,7 @@ export abstract class Mutex {
       if (!isHeld(state)) throw new ValueError('release() of an unlocked Lock: acquire() it first (each acquire() is matched by one release())');
       if ((state & C) === 0) {
         if (Atomics.compareExchange(words, LOCK.STATE, state, 0) === state) {
-          if (Atomics.load(words, LOCK.PARK) !== 0) Atomics.notify(words, LOCK.STATE, 1);
+          if (Atomics.load(words, LOCK.PARK) !== 0 && Atomics.compareExchange(words, LOCK.WAKE, 0, 1) === 0) Atomics.notify(words, LOCK.STATE, 1);
           return;
         }
       } else if (Atomics.compareExchange(words, LOCK.STATE, state, state | H) === state) {
