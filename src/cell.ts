@@ -219,9 +219,6 @@ export class Cell implements ActorContext {
     const wasStarting = this.phase === Phase.Starting;
     this.phase = Phase.Stopping;
     this.abort?.abort(reason);
-    if (reason.kind === 'error') {
-      this.log.error({ actor: this.label, err: reason.error }, 'actor exited with an error');
-    }
     if (runStop && reason.kind !== 'killed' && !wasStarting) {
       try {
         const result = this.runtime.withActor(this, () => this.behaviour.stop(this.state, reason, this));

@@ -56,6 +56,8 @@ export class SupervisorCore implements Administered {
 
   /** Starts the children in order; on a failure stops those started (reverse) and fails. */
   async init(): Promise<this> {
+    // our record of a child's crash is the one: the child's own would repeat it
+    this.system.reportsExits(this.ctx.self.id);
     if (this.table.simple) return this;
     for (const spec of this.spec.children) {
       const child = newChild(spec, undefined);

@@ -380,4 +380,32 @@ describe('Supervisor logging', () => {
       await logged.shutdown();
     }
   });
+
+  it("logs a crash once: a supervised child's in the supervisor's record, an unsupervised actor's in its own", async () => {
+    const records: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        records.push(JSON.parse(String(chunk)));
+        done();
+      },
+    });
+    const logged = await createSystem({ hosts: 1, logger: pino({ level: 'warn' }, sink) });
+    const crashes = () => records.filter((r) => (r.err as { message?: string } | undefined)?.message === 'crash injected by troupe/testing');
+    try {
+      for (const placement of ['main', 'shared'] as const) {
+        records.length = 0;
+        const sup = await logged.supervise({ name: `once-${placement}`, strategy: 'one_for_one', children: [worker('a', { placement })] });
+        await crashAndWait(sup, 'a', await refOf(sup, 'a'));
+        expect(crashes().map((r) => r.supervisor)).toEqual([`once-${placement}`]);
+        await sup.stop();
+        records.length = 0;
+        const alone = await logged.spawn(Worker, { placement, args: ['alone'] });
+        await crash(alone);
+        await alone.exited;
+        expect(crashes().map((r) => [r.msg, r.actor])).toEqual([['actor exited with an error', 'Worker']]);
+      }
+    } finally {
+      await logged.shutdown();
+    }
+  });
 });

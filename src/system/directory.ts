@@ -37,6 +37,8 @@ export interface Entry {
   control?: ExternalControl;
   /** it exited and its owned children are being stopped before its exit is reported */
   exiting?: boolean;
+  /** it logs the abnormal exits of the actors linked to it (a supervisor): they log nothing of their own */
+  reportsExits?: boolean;
 }
 
 /** The prefix of a name-addressed id (`name:<registered name>`). */

@@ -82,10 +82,19 @@ export class Exits {
     this.report(id, reason);
   }
 
+  /** A linked supervisor logs this exit with its restart: the actor's own record would repeat it. */
+  private reportedByLink(entry: Entry): boolean {
+    for (const linked of entry.links ?? []) if (this.directory.entries.get(linked)?.reportsExits) return true;
+    return false;
+  }
+
   private report(id: string, reason: ExitReason): void {
     const system = this.system;
     const entry = this.directory.exited(id, reason);
     if (!entry) return;
+    if (reason.kind === 'error' && !this.reportedByLink(entry)) {
+      system.log.error({ actor: entry.label, id, err: reason.error }, 'actor exited with an error');
+    }
     if (entry.name !== undefined) system.nameChanged(entry.name, undefined);
     if (entry.site !== system.runtime.site && entry.control === undefined) {
       const host = system.hostAt(entry.site);

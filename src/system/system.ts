@@ -216,6 +216,12 @@ export class SystemImpl extends EventEmitter implements System, Peer {
     this.addEntry({ id, site: -1, name: undefined, label, trapExit: false, parent, control });
   }
 
+  /** `id` logs its linked actors' abnormal exits itself (a supervisor): one record per crash. */
+  reportsExits(id: string): void {
+    const entry = this.directory.get(id);
+    if (entry) entry.reportsExits = true;
+  }
+
   /** Where an external entry runs now (its host, once it has one). */
   placeExternal(id: string, site: number): void {
     const entry = this.directory.get(id);
