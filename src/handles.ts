@@ -147,7 +147,10 @@ function privateStateClass(value: object): string | undefined {
 export function refusePrivate(value: unknown, path = 'message', depth = 0): void {
   if (typeof value !== 'object' || value === null || depth > 16) return;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) refusePrivate(value[i], path, depth + 1);
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (typeof v === 'object' && v !== null) refusePrivate(v, path, depth + 1);
+    }
     return;
   }
   const proto = Object.getPrototypeOf(value);
@@ -161,7 +164,10 @@ export function refusePrivate(value: unknown, path = 'message', depth = 0): void
     if (value instanceof Map || value instanceof Set) for (const item of value.values()) refusePrivate(item, path, depth + 1);
     return;
   }
-  for (const key in value) refusePrivate((value as Record<string, unknown>)[key], path, depth + 1);
+  for (const key in value) {
+    const v = (value as Record<string, unknown>)[key];
+    if (typeof v === 'object' && v !== null) refusePrivate(v, path, depth + 1);
+  }
 }
 
 /**

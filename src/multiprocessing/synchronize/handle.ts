@@ -5,6 +5,7 @@
  * instead of its arguments.
  */
 import { nanoid } from 'nanoid';
+import { trackAsyncIdentity } from '../../caller.js';
 import { registerHandle } from '../../handles.js';
 import { localManager } from './client.js';
 
@@ -32,6 +33,8 @@ export function revive<T>(data: HandleData, make: () => T): T {
 
 /** The shared state of a new primitive, owned by this thread's system's manager. */
 export function fresh(bytes: number): { id: string; sab: SharedArrayBuffer; mgr: string | undefined } {
+  // who holds or waits is asked after awaits in actor handlers too (in-thread handles are not revived)
+  trackAsyncIdentity();
   return { id: nanoid(), sab: new SharedArrayBuffer(bytes), mgr: localManager() };
 }
 
