@@ -141,5 +141,5 @@ describe('Process', () => {
     qs.forEach((q) => q.terminate());
     await Promise.all(qs.map((q) => q.join()));
     expect(qs.every((q) => q.exitcode === -15)).toBe(true);
-  }, 60_000);
+  }, 150_000);
 });

@@ -7,6 +7,7 @@
  * (printed as `Process <name>:` plus the stack, like Python's traceback).
  */
 import { RuntimeError } from '../errors.js';
+import { currentHost } from '../hosts/current.js';
 import { load } from '../hosts/load.js';
 import { activeChildren } from './current.js';
 import { exitCodeOf, isSystemExit } from './exit.js';
@@ -33,7 +34,9 @@ export async function runProcess(payload: RunPayload): Promise<RunResult> {
   let code: number;
   leftovers.start();
   try {
-    const target = (await load(payload.loc)) as (...args: unknown[]) => unknown;
+    // loaded once per worker (the host caches it), as a task's module is imported once
+    const host = currentHost();
+    const target = (await (host ? host.loadFunction(payload.loc) : load(payload.loc))) as (...args: unknown[]) => unknown;
     if (typeof target !== 'function') throw new RuntimeError(`the Process target loaded in the worker is not a function (${typeof target})`);
     if (payload.subclass) {
       // the instance, rebuilt: a view of this process with the subclass's prototype and own fields
