@@ -5,6 +5,9 @@
  * isAlive() turns false once main says it ended (its children are orphans then).
  */
 import os from 'node:os';
+import { currentHost } from '../hosts/current.js';
+import { extensionCallSync } from '../kernel-call.js';
+import { MULTIPROCESSING } from './extension.js';
 import { identity, runningProcess } from './identity.js';
 import { Process } from './process.js';
 
@@ -27,7 +30,20 @@ export function currentProcess(): Process & { readonly mailbox: any } {
 export function parentProcess(): Process | null {
   const parent = runningProcess()?.parent;
   if (!parent) return null;
-  return Process.view(parent.name, parent.pid, false, parent.id, { code: () => identity().parentExitcode });
+  return Process.view(parent.name, parent.pid, false, parent.id, { code: () => parentExitcode(parent.id) });
+}
+
+/**
+ * The parent's exit code, null while it lives. Main tells an orphan when its parent ends; until
+ * that word has arrived (it may still be queued behind this very call), main is asked directly,
+ * as Python's parent sentinel answers at once.
+ */
+function parentExitcode(parentId: string | null): number | null {
+  const state = identity();
+  if (state.parentExitcode !== null || parentId === null || !currentHost()) return state.parentExitcode;
+  const code = extensionCallSync(MULTIPROCESSING, 'ended', [parentId]) as number | null;
+  if (code !== null) state.parentExitcode = code;
+  return code;
 }
 
 /** Live children of the current process; finished ones are reaped (forgotten). */

@@ -51,6 +51,8 @@ export class Multiprocessing implements SystemExtension {
       launch: ([id, locator, args, subclass]: [string, Locator, unknown[], boolean]) => table.launch(id, locator, args, subclass),
       abandon: ([id]: [string]) => table.abandon(id),
       wait: ([id]: [string]) => table.exitcodeOf(id),
+      /** null while the process lives, else its exit code (a child asking after its parent) */
+      ended: ([id]: [string]) => table.endedWith(id),
       signal: ([id, code]: [string, -15 | -9]) => table.signal(id, code),
     };
   }

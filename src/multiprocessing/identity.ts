@@ -33,7 +33,7 @@ export function runningProcess(): ProcessInfo | undefined {
 export function becomeProcess(info: ProcessInfo | undefined): void {
   const state = identity();
   state.info = info;
-  state.parentExitcode = null;
+  state.parentExitcode = info?.parentExitcode ?? null;
   state.counter = 0;
   state.children.clear();
 }

@@ -17,6 +17,8 @@ export interface ProcessInfo {
   daemon: boolean;
   id: string;
   parent: { name: string; pid: number; id: string | null } | null;
+  /** the parent's exit code, when it ended before this process was launched */
+  parentExitcode?: number;
   /** the multiprocessing log level when it started (lifecycle records are INFO) */
   logLevel: number;
   /** main's shared logger settings (level, stderr), so the process filters where it logs */

@@ -59,6 +59,8 @@ interface Live {
   resolve(code: number): void;
   /** made on first use (mailbox()) */
   mailbox: Queue | undefined;
+  /** its parent ended with this code (it is an orphan) */
+  parentExitcode?: number;
 }
 
 const RECENT = 10_000;
@@ -156,6 +158,7 @@ export class ProcessTable {
       logLevel: currentLogLevel(),
       logConfig: logConfigBuffer(),
     };
+    if (proc.parentExitcode !== undefined) info.parentExitcode = proc.parentExitcode;
     const payload: RunPayload = { loc: request.locator, args: request.args, subclass: request.subclass, process: info };
     const message: RunRequest = { t: 'run', ext: EXTENSION, id: proc.id, payload };
     let host: Host;
@@ -170,6 +173,10 @@ export class ProcessTable {
     this.byHost.set(host, proc);
     this.system.placeExternal(proc.id, host.site);
     if (proc.signal !== null) host.terminate();
+    // its parent ended while a host was found: the run request went first, this follows it
+    else if (proc.parentExitcode !== undefined && info.parentExitcode === undefined) {
+      host.post({ t: 'ext', ext: EXTENSION, msg: { type: 'parentExited', code: proc.parentExitcode } satisfies ToProcessHost });
+    }
   }
 
   /**
@@ -226,7 +233,10 @@ export class ProcessTable {
       if (child.parentId !== proc.id) continue;
       // Daemon children do not outlive their parent; the others are orphaned and told so.
       if (child.daemon) this.signal(child.id, -15);
-      else child.host?.post({ t: 'ext', ext: EXTENSION, msg: { type: 'parentExited', code } satisfies ToProcessHost });
+      else {
+        child.parentExitcode = code;
+        child.host?.post({ t: 'ext', ext: EXTENSION, msg: { type: 'parentExited', code } satisfies ToProcessHost });
+      }
     }
   }
 
@@ -242,6 +252,11 @@ export class ProcessTable {
   /** The exit code of a live process when it ends, or of a recently ended one. */
   exitcodeOf(id: string): Promise<number> | number {
     return this.live.get(id)?.exitcode ?? this.recent.get(id) ?? 0;
+  }
+
+  /** null while process `id` lives, else its exit code (0 if long forgotten). */
+  endedWith(id: string): number | null {
+    return this.live.has(id) ? null : (this.recent.get(id) ?? 0);
   }
 
   get size(): number {
