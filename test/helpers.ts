@@ -15,7 +15,7 @@ export function liveHandles(): string[] {
  * Resolves the live handles once they are no more than `limit`: a terminated worker's ports close
  * a few ms after its exit event, so this waits (bounded) for Node to finish closing them.
  */
-export async function handlesSettled(limit: number, within = 3000): Promise<string[]> {
+export async function handlesSettled(limit: number, within = 10_000): Promise<string[]> {
   const deadline = Date.now() + within;
   let live = liveHandles();
   while (live.length > limit && Date.now() < deadline) {

@@ -92,7 +92,8 @@ export class Exits {
     const system = this.system;
     const entry = this.directory.exited(id, reason);
     if (!entry) return;
-    if (reason.kind === 'error' && !this.reportedByLink(entry)) {
+    // a Process (an external entry) reports its own end, as Python does (`Process <name>:` + stack)
+    if (reason.kind === 'error' && entry.control === undefined && !this.reportedByLink(entry)) {
       system.log.error({ actor: entry.label, id, err: reason.error }, 'actor exited with an error');
     }
     if (entry.name !== undefined) system.nameChanged(entry.name, undefined);
