@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Behaviour } from './behaviour.js';
 import type { Envelope } from './envelope.js';
+import { asyncIdentity } from './caller.js';
 import { exitRequested, NoProcError } from './errors.js';
 import type { Runtime } from './runtime.js';
 import type { ActorContext, ActorDefinition, ActorRef, ExitReason, SpawnOptions, System } from './types.js';
@@ -118,6 +119,18 @@ export class Cell implements ActorContext {
    */
   drain(budget: number): number {
     this.scheduled = false;
+    // once callers are tracked across awaits, one context switch per batch, not per message
+    const identity = asyncIdentity();
+    const handled = identity ? identity.run(this.id, this.drainBatch, budget) : this.drainBatch(budget);
+    if (this.ranDry && this.stopReason && this.phase === Phase.Running) this.finish(this.stopReason, true);
+    return handled;
+  }
+
+  /** Set when the last batch ended with nothing left to handle (not paused, not out of budget). */
+  private ranDry = false;
+
+  private readonly drainBatch = (budget: number): number => {
+    this.ranDry = false;
     let handled = 0;
     while (this.phase === Phase.Running && this.head < this.mailbox.length) {
       if (handled === budget) {
@@ -137,9 +150,9 @@ export class Cell implements ActorContext {
       this.mailbox.length = 0;
       this.head = 0;
     }
-    if (this.stopReason && this.phase === Phase.Running) this.finish(this.stopReason, true);
+    this.ranDry = true;
     return handled;
-  }
+  };
 
   /** Handles one message; returns false when the loop must pause (async handler or exit). */
   private handle(envelope: Envelope): boolean {

@@ -123,7 +123,7 @@ export abstract class Runtime {
     active.id = cell.id;
     try {
       const identity = asyncIdentity();
-      return identity ? identity.run(cell.id, fn) : fn();
+      return identity && identity.getStore() !== cell.id ? identity.run(cell.id, fn) : fn();
     } finally {
       active.id = previous;
     }
