@@ -99,12 +99,14 @@ describe('robust locks', { timeout: 30_000 }, () => {
     lock.release();
   });
 
-  it('frees the lock of a holder that exited while nobody waited, for the next acquire', async () => {
+  it('releases the lock of a holder that exited while nobody waited; the next acquire sees it abandoned', async () => {
     const lock = new Lock();
     const holder = await user(lock);
     await call(holder, 'acquire');
-    await holder.stop();
     expect(lock.locked()).toBe(true);
+    await holder.stop();
+    expect(lock.locked()).toBe(false);
+    expect(lock.owner).toBe(null);
     expect(await lock.acquire({ timeout: 5000 })).toBe(true);
     expect(lock.abandoned).toBe(true);
     lock.release();

@@ -32,8 +32,22 @@ function cas(words: Int32Array, index: number, expected: number, next: number): 
   return Atomics.compareExchange(words, index, expected, next) === expected;
 }
 
+/** A lock the manager was told of when it was made: a dead holder's hold is found in its word. */
+interface KnownLock {
+  sab: SharedArrayBuffer | WeakRef<SharedArrayBuffer>;
+  recursive: boolean;
+  throwOnAbandoned: boolean;
+}
+
 export class Locks {
   private readonly locks = new Map<string, LockEntry>();
+  /**
+   * Every lock of this manager, so a holder that dies while holding one it took uncontended (a CAS
+   * the manager never saw) has it released at once. Locks made in main are held weakly (their
+   * buffer lives as long as main's handle); a worker's lock arrives as a copy and is kept.
+   */
+  private readonly known = new Map<string, KnownLock>();
+  private readonly forget = new FinalizationRegistry<string>((id) => this.known.delete(id));
 
   constructor(
     private readonly holders: Holders,
@@ -103,8 +117,21 @@ export class Locks {
     if (waiter.timer) clearTimeout(waiter.timer);
   }
 
-  /** A caller died: its waits end, and the locks it held pass on. */
+  know(desc: LockDesc, weak: boolean): void {
+    if (this.known.has(desc.id)) return;
+    this.known.set(desc.id, { sab: weak ? new WeakRef(desc.sab) : desc.sab, recursive: desc.recursive, throwOnAbandoned: desc.throwOnAbandoned });
+    if (weak) this.forget.register(desc.sab, desc.id);
+  }
+
+  /** A caller died: its waits end, and the locks it held pass on (or are released). */
   died(token: number, gone: () => Error): void {
+    for (const [id, known] of this.known) {
+      if (this.locks.has(id)) continue;
+      const sab = known.sab instanceof SharedArrayBuffer ? known.sab : known.sab.deref();
+      if (sab === undefined) continue;
+      if (ownerOf(Atomics.load(new Int32Array(sab, 0, 1), LOCK.STATE)) !== token) continue;
+      this.entry({ id, sab, recursive: known.recursive, throwOnAbandoned: known.throwOnAbandoned });
+    }
     for (const lock of [...this.locks.values()]) {
       for (const waiter of lock.queue.filter((w) => w.token === token)) {
         this.drop(lock, waiter);

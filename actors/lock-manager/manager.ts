@@ -89,6 +89,10 @@ export const LockManager = defineActor<S, ManagerMessage>({
       s.locks.release(msg.id);
       return s;
     },
+    'lock.known': (s, msg) => {
+      s.locks.know(msg.lock, msg.weak);
+      return s;
+    },
     'sem.acquire': (s, msg, ctx) => {
       s.sems.acquire(msg, replier(ctx));
       return s;

@@ -152,6 +152,7 @@ export type ManagerMessage =
   | { type: 'token'; key: string }
   | LockAcquire
   | { type: 'lock.release'; id: string }
+  | { type: 'lock.known'; lock: LockDesc; weak: boolean }
   | SemAcquire
   | SemRelease
   | EventWait

@@ -64,6 +64,8 @@ export abstract class Mutex {
     this.#words = new Int32Array(sab);
     this.#bytes = new Uint8Array(sab);
     this.#recursive = kind === 'sync.RLock';
+    // the manager learns of every lock, so one whose holder dies is released even if it never saw it
+    if (!from) managerSend(mgr, { type: 'lock.known', lock: this[DESC](), weak: !inWorker() });
   }
 
   /**
