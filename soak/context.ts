@@ -14,7 +14,8 @@ export type PoolFault = Extract<FaultKind, 'pool.task-exit' | 'pool.task-throw' 
 const CHAOS_CODES = new Set([-15, -9]);
 
 export class SoakContext {
-  stopping = false;
+  // plain fields, not #private ones: forWorkload() views reach them through the prototype
+  readonly shared = { stopping: false, onStop: new Set<() => void>() };
   readonly victims = new Set<Process>();
   readonly poolFaults: PoolFault[] = [];
   /** Processes the chaos loop ended, for the accounting of what they left undone. */
@@ -24,6 +25,25 @@ export class SoakContext {
     readonly ledger: Ledger,
     readonly rng: Prng,
   ) {}
+
+  get stopping(): boolean {
+    return this.shared.stopping;
+  }
+
+  /** Tells the workloads to finish their current rounds (and calls what they asked for). */
+  stop(): void {
+    this.shared.stopping = true;
+    for (const fn of this.shared.onStop) fn();
+  }
+
+  onStop(fn: () => void): void {
+    if (this.shared.stopping) fn();
+    else this.shared.onStop.add(fn);
+  }
+
+  offStop(fn: () => void): void {
+    this.shared.onStop.delete(fn);
+  }
 
   /** A view for one workload: the same shared state, its own stream of random choices. */
   forWorkload(salt: number): SoakContext {

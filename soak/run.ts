@@ -14,7 +14,7 @@ import { pipeRound } from './pipes.js';
 import { poolRound } from './pool.js';
 import { Prng } from './prng.js';
 import { joinableRound, queueRound } from './queues.js';
-import type { RunnerMessage } from './report.js';
+import { FAULT_KINDS, type RunnerMessage } from './report.js';
 import { syncRound } from './sync.js';
 import { asker, backToFullStrength, superviseTree } from './tree.js';
 
@@ -56,7 +56,15 @@ const workloads = [
 const chaos = chaosLoop(ctx, system);
 
 await new Promise((resolve) => setTimeout(resolve, options.seconds * 1000));
-ctx.stopping = true;
+// a run injects every kind of fault and finishes a round of every workload at least once: a short
+// run on a slow machine goes on (bounded)
+const WORKLOADS = ['queue', 'joinable', 'pipe', 'sync', 'pool'];
+const unfinished = (): boolean => FAULT_KINDS.some((kind) => ledger.faults[kind] === 0) || WORKLOADS.some((name) => !ledger.ops.get(`${name}.round`)?.ok);
+const extraUntil = performance.now() + options.hungMs;
+while (unfinished() && performance.now() < extraUntil) {
+  await new Promise((resolve) => setTimeout(resolve, 100));
+}
+ctx.stop();
 await chaos;
 // every round finishes what it started; anything still pending past the bound is hung
 let bound: NodeJS.Timeout | undefined;

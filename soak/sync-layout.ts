@@ -16,5 +16,7 @@ export const SYNC = {
   barrierBroken: 67,
   barrierBadIndex: 68,
   ticks: 69,
+  /** set by main when the soak stops: workers end after their current iteration */
+  stop: 70,
   length: 72,
 } as const;

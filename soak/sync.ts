@@ -38,6 +38,12 @@ export async function syncRound(ctx: SoakContext, round: number): Promise<void> 
   const iterations = ctx.rng.int(10, 40);
   const workers = Array.from({ length: WORKERS }, (_, slot) => ctx.start(syncWorker, [kit, slot, iterations], `sync${round}-worker-${slot}`));
   let running = true;
+  // when the soak stops, the workers end after their current iteration, none left at the barrier
+  const stop = (): void => {
+    Atomics.store(sab, SYNC.stop, 1);
+    kit.barrier.abort();
+  };
+  ctx.onStop(stop);
   const watcher = (async () => {
     let seen = 0;
     while (running) {
@@ -49,6 +55,7 @@ export async function syncRound(ctx: SoakContext, round: number): Promise<void> 
   })();
   await Promise.all(workers.map((p) => ctx.join(p, 'sync.worker')));
   running = false;
+  ctx.offStop(stop);
   await watcher;
   const what = `sync round ${round}`;
   for (const v of violations(sab, SYNC.lockInside, SYNC.lockSuspects, 1)) ctx.ledger.fail('violations', `${what}: Lock: ${v}`);

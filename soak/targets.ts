@@ -74,7 +74,7 @@ const yieldOnce = (): Promise<void> => new Promise((resolve) => setImmediate(res
 export const syncWorker = task(async (kit: SyncKit, slot: number, iterations: number) => {
   const { lock, sem, barrier, cond, sab } = kit;
   let barrierBroken = false;
-  for (let i = 0; i < iterations; i++) {
+  for (let i = 0; i < iterations && Atomics.load(sab, SYNC.stop) === 0; i++) {
     await lock.acquire();
     enter(sab, SYNC.lockInside, SYNC.lockSuspects, slot, 1);
     await yieldOnce();
