@@ -4,6 +4,7 @@
  * asks for never becomes an unhandled rejection.
  */
 import { TimeoutError, ValueError } from '../errors.js';
+import { describe } from './describe.js';
 
 type State = 'pending' | 'ok' | 'error';
 
@@ -78,7 +79,7 @@ export class AsyncResult<T> {
       await this.settled;
       return true;
     }
-    if (typeof timeout !== 'number' || Number.isNaN(timeout)) throw new ValueError(`timeout must be a number of milliseconds or null (got ${String(timeout)})`);
+    if (typeof timeout !== 'number' || Number.isNaN(timeout)) throw new ValueError(`timeout must be a number of milliseconds or null (got ${describe(timeout)})`);
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, timeout))));
     const ready = await Promise.race([this.settled.then(() => true as const), expired]);

@@ -17,6 +17,7 @@ import { currentHost } from '../hosts/current.js';
 import type { HostRuntime } from '../hosts/host-runtime.js';
 import { extensionCall } from '../kernel-call.js';
 import { runningProcess } from './identity.js';
+import { describe } from './describe.js';
 
 /** Python's logging levels (SUBDEBUG and SUBWARNING are multiprocessing's own). */
 export const SUBDEBUG = 5;
@@ -90,7 +91,7 @@ export function currentLogLevel(): number {
 function checkLevel(level: unknown, what: string): number {
   if (typeof level === 'string' && LEVEL_BY_NAME[level.toUpperCase()] !== undefined) return LEVEL_BY_NAME[level.toUpperCase()]!;
   if (typeof level !== 'number' || !Number.isInteger(level) || level < 0) {
-    throw new ValueError(`${what} needs a level number such as INFO (20) or DEBUG (10), got ${JSON.stringify(level) ?? String(level)}`);
+    throw new ValueError(`${what} needs a level number such as INFO (20) or DEBUG (10), got ${typeof level === 'string' ? JSON.stringify(level) : describe(level)}`);
   }
   return level;
 }

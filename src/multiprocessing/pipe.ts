@@ -13,6 +13,7 @@ import { classify, registerHandle, TO_WIRE } from '../handles.js';
 import { callerId, currentRuntime } from '../kernel-call.js';
 import { trackAsyncIdentity, type Runtime } from '../runtime.js';
 import { Inbox, NONE, startServer, waitTimeout, WAITABLE } from './queue-client.js';
+import { describe } from './describe.js';
 
 const LOCAL = Symbol('troupe.connection.local');
 
@@ -104,10 +105,10 @@ export class Connection<T = any> {
   /** Sends `size` bytes of `buf` from `offset` (bytes) as one message. */
   sendBytes(buf: ArrayBufferView | ArrayBuffer, offset = 0, size?: number): void {
     const bytes = asBytes(buf, 'sendBytes(buf)');
-    if (!Number.isInteger(offset) || offset < 0) throw new ValueError(`sendBytes: offset must be a non-negative integer (got ${offset})`);
+    if (!Number.isInteger(offset) || offset < 0) throw new ValueError(`sendBytes: offset must be a non-negative integer (got ${describe(offset)})`);
     if (offset > bytes.length) throw new ValueError(`sendBytes: buffer length ${bytes.length} < offset ${offset}`);
     const count = size ?? bytes.length - offset;
-    if (!Number.isInteger(count) || count < 0) throw new ValueError(`sendBytes: size must be a non-negative integer (got ${size})`);
+    if (!Number.isInteger(count) || count < 0) throw new ValueError(`sendBytes: size must be a non-negative integer (got ${describe(size)})`);
     if (offset + count > bytes.length) throw new ValueError(`sendBytes: buffer length ${bytes.length} < offset + size (${offset + count})`);
     this.send(bytes.slice(offset, offset + count) as T);
   }
@@ -119,7 +120,7 @@ export class Connection<T = any> {
   recvBytes(maxLength?: number): Promise<Uint8Array> {
     return settle(async () => {
       if (maxLength !== undefined && (typeof maxLength !== 'number' || Number.isNaN(maxLength) || maxLength < 0)) {
-        throw new ValueError(`recvBytes: maxLength must be a non-negative number (got ${String(maxLength)})`);
+        throw new ValueError(`recvBytes: maxLength must be a non-negative number (got ${describe(maxLength)})`);
       }
       const local = this.usable('read');
       const bytes = messageBytes(await this.recv());
@@ -138,7 +139,7 @@ export class Connection<T = any> {
   recvBytesInto(buf: ArrayBufferView | ArrayBuffer, offset = 0): Promise<number> {
     return settle(async () => {
       const target = asBytes(buf, 'recvBytesInto(buf)');
-      if (!Number.isInteger(offset) || offset < 0) throw new ValueError(`recvBytesInto: offset must be a non-negative integer (got ${offset})`);
+      if (!Number.isInteger(offset) || offset < 0) throw new ValueError(`recvBytesInto: offset must be a non-negative integer (got ${describe(offset)})`);
       if (offset > target.length) throw new ValueError(`recvBytesInto: offset ${offset} is beyond the buffer's ${target.length} bytes`);
       const bytes = messageBytes(await this.recv());
       if (bytes.length > target.length - offset) {

@@ -11,6 +11,7 @@ import { reviveError, ValueError } from '../errors.js';
 import { checkCloneable } from '../handles.js';
 import { locateTarget, sourceLocator } from '../target.js';
 import type { Consumer } from './async-result.js';
+import { describe } from './describe.js';
 
 /** Chunks `first .. first + count - 1` of a job. */
 export interface Range {
@@ -162,7 +163,7 @@ export function recreateError(serialized: unknown): unknown {
 export function checkChunksize(chunksize: unknown): number | undefined {
   if (chunksize === undefined || chunksize === null) return undefined;
   if (typeof chunksize !== 'number' || !Number.isInteger(chunksize) || chunksize < 1) {
-    throw new ValueError(`Chunksize must be 1+, not ${String(chunksize)}`);
+    throw new ValueError(`Chunksize must be 1+, not ${describe(chunksize)}`);
   }
   return chunksize;
 }

@@ -17,6 +17,7 @@ import { DEBUG, mpLog } from './logging.js';
 import { poolBackend, type PoolBackend, type PoolSlot } from './pool-backend.js';
 import { checkChunksize, iteratorOf, Job, locate } from './pool-jobs.js';
 import { PoolScheduler } from './pool-scheduler.js';
+import { describe } from './describe.js';
 
 export { AsyncResult } from './async-result.js';
 
@@ -62,7 +63,7 @@ export class Pool {
   constructor(processes?: number | null, options: PoolOptions = {}) {
     if (processes === undefined || processes === null) processes = cpuCount();
     if (typeof processes !== 'number' || !Number.isInteger(processes) || processes < 1) {
-      throw new ValueError(`Number of processes must be at least 1 (got ${String(processes)})`);
+      throw new ValueError(`Number of processes must be at least 1 (got ${describe(processes)})`);
     }
     if (typeof options !== 'object' || options === null) throw new ValueError('new Pool(processes, { initializer, initargs, maxtasksperchild }) takes an options object');
     const { initializer, initargs = [], maxtasksperchild } = options;

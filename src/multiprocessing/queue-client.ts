@@ -13,6 +13,7 @@ import { mainSystem } from '../default-system.js';
 import { ValueError } from '../errors.js';
 import { extensionCall, inWorker } from '../kernel-call.js';
 import type { Runtime } from '../runtime.js';
+import { describe } from './describe.js';
 
 /** How put()/get() wait: `block: false` never waits; `timeout` in ms (null waits forever). */
 export interface BlockingOptions {
@@ -35,7 +36,7 @@ export const RESOLVED: Promise<void> = Promise.resolve();
 const MAX_TIMER = 0x7fffffff;
 
 function describeTimeout(timeout: unknown): string {
-  return typeof timeout === 'number' ? String(timeout) : `${typeof timeout} ${JSON.stringify(timeout)}`;
+  return typeof timeout === 'number' ? String(timeout) : describe(timeout);
 }
 
 /**

@@ -12,6 +12,7 @@ import { classify, registerHandle } from '../handles.js';
 import { currentRuntime } from '../kernel-call.js';
 import { trackAsyncIdentity, type Runtime } from '../runtime.js';
 import { blocking, Inbox, NONE, RESOLVED, startServer, WAITABLE, type BlockingOptions } from './queue-client.js';
+import { describe } from './describe.js';
 
 export type { BlockingOptions };
 
@@ -148,7 +149,7 @@ function settle<T>(fn: () => Promise<T>): Promise<T> {
 export class Queue<T = unknown> extends QueueHandle {
   /** `maxsize` ≤ 0 means unbounded. */
   constructor(maxsize = 0) {
-    if (typeof maxsize !== 'number' || Number.isNaN(maxsize)) throw new ValueError(`Queue(maxsize) takes a number (got ${String(maxsize)})`);
+    if (typeof maxsize !== 'number' || Number.isNaN(maxsize)) throw new ValueError(`Queue(maxsize) takes a number (got ${describe(maxsize)})`);
     super(new.target === JoinableQueue ? 'joinable' : 'queue', Math.floor(maxsize));
   }
 

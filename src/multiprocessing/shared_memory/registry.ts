@@ -6,7 +6,7 @@
  * globalThis slot), like the OS's: a name made through one system is found from any other.
  */
 import { randomBytes } from 'node:crypto';
-import { FileExistsError, FileNotFoundError } from '../../errors.js';
+import { FileExistsError, FileNotFoundError, ValueError } from '../../errors.js';
 import { defineExtension, type SystemExtension } from '../../extension.js';
 import { extensionCallSync, inWorker } from '../../kernel-call.js';
 
@@ -29,6 +29,16 @@ function freshName(): string {
   return `psm_${randomBytes(4).toString('hex')}`;
 }
 
+/** `size` bytes of shared memory, or ValueError (not the engine's RangeError) when there is no room. */
+function allocate(size: number): SharedArrayBuffer {
+  try {
+    return new SharedArrayBuffer(size);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new ValueError(`cannot allocate a shared memory block of ${size} bytes: the machine has no room for it; ask for less`);
+  }
+}
+
 const ops = {
   /** A new block of `size` bytes under `name` (a fresh `psm_` name if null). */
   create: ([name, size]: [string | null, number]): Block => {
@@ -36,7 +46,7 @@ const ops = {
     let chosen = name ?? freshName();
     while (name === null && table.has(chosen)) chosen = freshName();
     if (table.has(chosen)) throw new FileExistsError(`[Errno 17] File exists: '${chosen}' (a shared memory block has this name; attach to it with create: false, or unlink it first)`);
-    const sab = new SharedArrayBuffer(size);
+    const sab = allocate(size);
     table.set(chosen, sab);
     return { name: chosen, sab };
   },

@@ -5,6 +5,7 @@
  * size, sab }`) and also travels as it is; `close()` ends this handle only, `unlink()` frees the
  * name, and memory lives as long as some handle holds it.
  */
+import { constants } from 'node:buffer';
 import { ValueError } from '../../errors.js';
 import { registerHandle } from '../../handles.js';
 import { namesOp } from './registry.js';
@@ -34,6 +35,8 @@ function checkOptions(options: unknown): { name: string | undefined; create: boo
   // Python's own checks, in Python's order
   if (!(size >= 0)) throw new ValueError("'size' must be a positive integer");
   if (create && size === 0) throw new ValueError("'size' must be a positive number different from zero");
+  // a block is seen through one Uint8Array: past the engine's limit it could not be (Python: ENOMEM)
+  if (create && size > constants.MAX_LENGTH) throw new ValueError(`cannot allocate a shared memory block of ${size} bytes: the largest is ${constants.MAX_LENGTH}; ask for less`);
   if ((name === undefined || name === null) && !create) throw new ValueError("'name' can only be None if create=True");
   return { name: name ?? undefined, create, size };
 }

@@ -5,6 +5,7 @@
  * array over it is rebuilt locally under a symbol key (structured clone skips symbol keys).
  * Integer items are read and written with Atomics (never torn, never cached), floats plainly.
  */
+import { ValueError } from '../../errors.js';
 import { registerHandle } from '../../handles.js';
 import { arrayItems, checkItem, codeInfo, itemIndex, sliceBounds, zeroOf, type SharedView, type TypeCode } from './typecodes.js';
 
@@ -55,7 +56,14 @@ function newValueMemory(typecode: TypeCode, value: unknown): SharedArrayBuffer {
 function newArrayMemory(typecode: TypeCode, sizeOrInitializer: unknown): SharedArrayBuffer {
   const info = codeInfo(typecode);
   const { length, items } = arrayItems(typecode, info, sizeOrInitializer);
-  const sab = new SharedArrayBuffer(length * info.view.BYTES_PER_ELEMENT);
+  let sab: SharedArrayBuffer;
+  try {
+    sab = new SharedArrayBuffer(length * info.view.BYTES_PER_ELEMENT);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    // Python's ctypes says MemoryError / OverflowError here
+    throw new ValueError(`cannot allocate a shared array of ${length} '${typecode}' items (${length * info.view.BYTES_PER_ELEMENT} bytes); ask for fewer`);
+  }
   if (items) (new info.view(sab) as { set(items: Item[]): void }).set(items);
   return sab;
 }

@@ -74,7 +74,7 @@ export function checkItem(typecode: TypeCode, info: CodeInfo, value: unknown): n
 /** The length of a new array: a size (integer >= 0) or the items of an initializer. */
 export function arrayItems(typecode: TypeCode, info: CodeInfo, sizeOrInitializer: unknown): { length: number; items?: (number | bigint)[] } {
   if (typeof sizeOrInitializer === 'number') {
-    if (!Number.isInteger(sizeOrInitializer)) throw new TypeError(`the size of an array must be an integer (got ${sizeOrInitializer})`);
+    if (!Number.isInteger(sizeOrInitializer)) throw new TypeError(`the size of an array must be an integer (got ${String(sizeOrInitializer)})`);
     if (sizeOrInitializer < 0) throw new ValueError(`Array length must be >= 0, not ${sizeOrInitializer}`);
     return { length: sizeOrInitializer };
   }

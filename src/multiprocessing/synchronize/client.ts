@@ -9,6 +9,7 @@ import { LOCK, MAIN_NAME, MAIN_TOKEN, isHeld, nameBytes, ownerOf, type TokenRepl
 import { LOCK_MANAGER } from '../../../actors/lock-manager/manager.js';
 import { mainSystem } from '../../default-system.js';
 import { ValueError } from '../../errors.js';
+import { describe } from '../describe.js';
 import { currentRuntime, extensionCall, inWorker } from '../../kernel-call.js';
 import type { Runtime } from '../../runtime.js';
 
@@ -179,9 +180,7 @@ export interface AcquireOptions {
   timeout?: number | null;
 }
 
-export function describe(value: unknown): string {
-  return value === null ? 'null' : typeof value === 'object' ? (value.constructor?.name ?? 'object') : `${typeof value} ${String(value)}`;
-}
+export { describe };
 
 /** A timeout in ms: null waits forever; negative means 0 (Python returns at once). */
 export function parseWait(timeout: unknown, what: string): Wait {

@@ -1,0 +1,66 @@
+/**
+ * `npm run soak -- --seconds 60 --seed N`: troupe beaten on while everything is in use. Runs the
+ * soak runner (run.ts) as a child process, checks that every line the runtime logged on its
+ * stdout is whole JSON, shows progress, prints the tables and exits non-zero (printing the seed)
+ * on any loss, duplicate, hang, violation or wrong result. Bounded: the runner is killed if it
+ * outlives its time by far.
+ */
+import { fork } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseOptions, toArgv } from './options.js';
+import { passed, type RunnerMessage, type SoakReport } from './report.js';
+import { formatReport, Progress } from './table.js';
+
+const options = parseOptions(process.argv.slice(2));
+process.stderr.write(`soak: ${options.seconds} s, seed ${options.seed}\n`);
+const child = fork(fileURLToPath(new URL('./run.ts', import.meta.url)), toArgv(options), {
+  execArgv: process.execArgv,
+  stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+});
+
+let logLines = 0;
+let brokenLogLines = 0;
+const brokenSamples: string[] = [];
+createInterface({ input: child.stdout! }).on('line', (line) => {
+  logLines++;
+  try {
+    JSON.parse(line);
+  } catch {
+    brokenLogLines++;
+    if (brokenSamples.length < 5) brokenSamples.push(line.slice(0, 200));
+  }
+});
+const stderrTail: string[] = [];
+createInterface({ input: child.stderr! }).on('line', (line) => {
+  stderrTail.push(line);
+  if (stderrTail.length > 40) stderrTail.shift();
+});
+
+const progress = new Progress();
+let report: SoakReport | undefined;
+child.on('message', (message: RunnerMessage) => {
+  if (message.type === 'progress') progress.update(message.elapsedMs, message.ops, message.faults, message.failures, options.seconds);
+  else report = message.report;
+});
+
+// the runner's own bound: its time, the hang bound, the tree check and shutdown, with room to spare
+const limitMs = options.seconds * 1000 + options.hungMs + 90_000;
+const limit = setTimeout(() => child.kill('SIGKILL'), limitMs);
+const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+clearTimeout(limit);
+progress.done();
+
+if (!report) {
+  process.stderr.write(`soak: the runner ended (code ${code}, signal ${signal}) without a report${signal === 'SIGKILL' ? ` after ${limitMs} ms` : ''}; its last stderr lines:\n${stderrTail.join('\n')}\n`);
+  process.stderr.write(`replay with: npm run soak -- --seconds ${options.seconds} --seed ${options.seed}\n`);
+  process.exitCode = 2;
+} else {
+  report.logLines = logLines;
+  report.brokenLogLines = brokenLogLines;
+  for (const sample of brokenSamples) report.failures.push(`log line not JSON: ${sample}`);
+  if (code !== 0) report.failures.push(`the runner exited with code ${code} (signal ${signal})`);
+  console.log(formatReport(report));
+  if (options.json) console.log(JSON.stringify(report));
+  process.exitCode = passed(report) && code === 0 ? 0 : 1;
+}
