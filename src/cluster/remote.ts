@@ -9,6 +9,7 @@
  */
 import type { AskAddress, Envelope, ReplyEnvelope } from '../envelope.js';
 import { NoProcError, serializeError } from '../errors.js';
+import { Recent } from '../recent.js';
 import { allocateSite, type Peer } from '../system/registry.js';
 import type { SystemImpl } from '../system/system.js';
 import type { ExitReason } from '../types.js';
@@ -38,6 +39,8 @@ export class Remote implements Peer {
   private nextRid = 1;
   /** asks sent to other nodes, to reject when their node goes down */
   private readonly asked = new Map<string, { node: string; ask: AskAddress }>();
+  /** ids of nodes that went down: they exited `{ killed, nodedown }` */
+  private readonly downed = new Recent<true>();
   /** remote target → local watchers */
   private readonly monitors = new Map<string, Set<string>>();
 
@@ -88,7 +91,7 @@ export class Remote implements Peer {
   // ---- Peer: what the systems of this process hand over -------------------------------------------
 
   owns(id: string): boolean {
-    return this.locations.has(id);
+    return this.locations.has(id) || this.downed.get(id) === true;
   }
 
   ownsSite(site: number): boolean {
@@ -148,12 +151,14 @@ export class Remote implements Peer {
   }
 
   exitOf(id: string): Promise<ExitReason> {
-    const node = this.locations.get(id)!;
+    const node = this.locations.get(id);
+    if (node === undefined) return Promise.resolve(NODEDOWN);
     return this.links.call(node, 'exitOf', [id], { value: NODEDOWN }).then(reviveReason);
   }
 
   stopActor(id: string, reason: ExitReason): Promise<void> {
-    const node = this.locations.get(id)!;
+    const node = this.locations.get(id);
+    if (node === undefined) return Promise.resolve();
     return this.links.call(node, 'stop', [id, serializeReason(reason)], { value: undefined }).then(() => {});
   }
 
@@ -263,6 +268,9 @@ export class Remote implements Peer {
       if (entry.watchers) entry.watchers = entry.watchers.filter((watcher) => !gone.has(watcher));
       for (const linked of [...(entry.links ?? [])]) if (gone.has(linked)) system.linkedExited(entry.id, linked, NODEDOWN);
     }
-    for (const id of gone) this.locations.delete(id);
+    for (const id of gone) {
+      this.locations.delete(id);
+      this.downed.set(id, true);
+    }
   }
 }
