@@ -328,8 +328,9 @@ export class SystemImpl extends EventEmitter implements System, Peer {
     this.exits.terminate(id, reason, runStop);
   }
 
+  /** Is `id` a live actor of this system (in a cluster: or of another node, as far as this one knows)? */
   isAlive(id: string): boolean {
-    return this.directory.has(id);
+    return this.directory.has(id) || (this.cluster !== undefined && ownerOf(id, this) !== undefined);
   }
 
   /** An actor's label (its name, or its definition's), wherever in this process it lives. */

@@ -105,6 +105,7 @@ let commandIds = 0;
 
 /** A cluster node in its own Node process (test/fixtures/cluster/node.ts). */
 export class NodeProcess {
+  private static readonly live = new Set<NodeProcess>();
   readonly events: Array<{ event: string; node: string }> = [];
   private readonly waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   readonly exited: Promise<void>;
@@ -113,6 +114,7 @@ export class NodeProcess {
     readonly node: string,
     private readonly child: ChildProcess,
   ) {
+    NodeProcess.live.add(this);
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     child.on('message', (message: { id?: number; ok?: boolean; value?: unknown; event?: string; node?: string }) => {
       if (message.event) this.events.push({ event: message.event, node: message.node! });
@@ -147,10 +149,16 @@ export class NodeProcess {
     });
   }
 
+  /** Kills every node process still running (afterAll). */
+  static async killAll(): Promise<void> {
+    await Promise.all([...NodeProcess.live].map((node) => node.kill()));
+  }
+
   /** SIGKILL: the node dies without a word. */
   async kill(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
     await this.exited;
+    NodeProcess.live.delete(this);
   }
 }
 

@@ -53,7 +53,7 @@ describe.skipIf(NO_NATS !== undefined)(`refs across nodes${NO_NATS ? ` (skipped:
   }, 30_000);
 
   afterAll(async () => {
-    await other?.kill();
+    await NodeProcess.killAll();
     await system?.shutdown();
     await server?.close();
   });
