@@ -90,6 +90,7 @@ export function split(frame: Uint8Array, size: number): Uint8Array[] {
     throw new SerializationError(`a message of ${frame.length} bytes is over the cluster's limit of ${MAX_MESSAGE} bytes between nodes; send a smaller message, or share the data another way (a file, an object store)`);
   }
   const parts: Uint8Array[] = [];
-  for (let at = 0; at < frame.length; at += size) parts.push(frame.subarray(at, Math.min(frame.length, at + size)));
+  // copies: v8 serialises a view with its whole buffer, which would put the frame in every piece
+  for (let at = 0; at < frame.length; at += size) parts.push(new Uint8Array(frame.subarray(at, Math.min(frame.length, at + size))));
   return parts;
 }

@@ -101,10 +101,16 @@ export class ClusterNode implements ClusterHook {
     void this.watchConnection();
   }
 
+  private lastTick = Date.now();
+
   private tick(): void {
     const now = Date.now();
+    const late = now - this.lastTick > this.membership.interval * 2;
+    this.lastTick = now;
     this.membership.heartbeat();
-    this.membership.check(now);
+    // a late tick means this event loop was blocked: the heartbeats waiting in the socket are read
+    // before the next tick, so judging the others now would take live nodes down
+    if (!late) this.membership.check(now);
     this.streams.tick(now, this.membership.interval * 2);
     for (const node of this.streams.overdue(now, this.membership.downAfter)) {
       this.streams.forget(node);

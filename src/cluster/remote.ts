@@ -101,9 +101,17 @@ export class Remote implements Peer {
   route(envelope: Envelope): void {
     const node = this.locations.get(envelope.to);
     if (node === undefined || !this.links.isUp(node)) return this.system.deadLetter(envelope);
-    if (envelope.ask) this.asked.set(`${envelope.ask.site}:${envelope.ask.rid}`, { node, ask: envelope.ask });
+    const key = envelope.ask ? `${envelope.ask.site}:${envelope.ask.rid}` : undefined;
+    if (key !== undefined) this.asked.set(key, { node, ask: envelope.ask! });
     const l = this.pairsOf(envelope.msg, envelope.handles === 1, envelope.from);
-    this.links.send(node, l ? { k: 'm', e: envelope, l } : { k: 'm', e: envelope }, envelope.clone !== 1);
+    try {
+      this.links.send(node, l ? { k: 'm', e: envelope, l } : { k: 'm', e: envelope }, envelope.clone !== 1);
+    } catch (error) {
+      // too big for any stream (SerializationError): a send throws at its sender, an ask rejects
+      if (key === undefined) throw error;
+      this.asked.delete(key);
+      this.system.routeReply({ ask: envelope.ask!, ok: false, value: serializeError(error) });
+    }
   }
 
   routeReply(reply: ReplyEnvelope): void {
