@@ -6,6 +6,10 @@
  */
 import '../supervisors/index.js';
 import './multiprocessing/extension.js';
+import { provideCluster } from './system/cluster-hook.js';
+
+// §10: the cluster module (and NATS with it) loads only when a system is created with `cluster`
+provideCluster(() => import('./cluster/index.js').then((module) => module.joinCluster));
 export { createSystem } from './system/system.js';
 export { defaultSystem } from './default-system.js';
 export { defineActor, fromMachine, task } from './define.js';

@@ -40,6 +40,8 @@ export interface NormalChildSpec {
   restartFrom: 'init' | 'snapshot';
   name: string | undefined;
   placement: Placement | undefined;
+  /** §10: the node it runs on (a name, or 'any': a live node, chosen again at each restart) */
+  node: string | undefined;
   backoff: Backoff | undefined;
 }
 
@@ -171,6 +173,9 @@ export function checkChildSpec(spec: unknown, autoShutdown: AutoShutdown, path =
     throw bad('placement', `must be one of ${PLACEMENTS.join(', ')} (got ${show(spec.placement)})`);
   }
   if (placement !== undefined && kind === 'supervisor') throw bad('placement', `cannot be set for a nested supervisor (supervisors run in the main thread)`);
+  const node = spec.node;
+  if (node !== undefined && (typeof node !== 'string' || node === '')) throw bad('node', `must be a node name or 'any' (got ${show(node)})`);
+  if (node !== undefined && kind !== 'actor') throw bad('node', `can be set only for an actor child (supervisors and function children run on the supervisor's node)`);
   return {
     id,
     kind,
@@ -183,6 +188,7 @@ export function checkChildSpec(spec: unknown, autoShutdown: AutoShutdown, path =
     restartFrom,
     name,
     placement,
+    node,
     backoff: spec.backoff === undefined ? undefined : checkBackoff(spec.backoff, bad),
   };
 }

@@ -79,7 +79,7 @@ function startKind(
 ): Promise<ActorRef> {
   switch (spec.kind) {
     case 'actor': {
-      const options = { args, name, placement: spec.placement, snapshot };
+      const options = { args, name, placement: spec.placement, snapshot, node: spec.node };
       return system.placement.spawn(spec.start as ActorDefinition, options, supId);
     }
     case 'supervisor':

@@ -34,6 +34,8 @@ export class Placement {
     } catch (error) {
       return Promise.reject(error);
     }
+    const clustered = this.system.cluster?.spawn(def, options, parent);
+    if (clustered) return clustered;
     if (where === 'main') return this.inMain(definition, options, parent, false);
     return locate(definition).then((locator) => this.onHost(locator, definition.name, definition.trapExit, where, options, parent));
   }

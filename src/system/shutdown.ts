@@ -35,7 +35,8 @@ export async function stopOwned(system: SystemImpl, owner: Entry): Promise<void>
   );
 }
 
-export async function shutdownSystem(system: SystemImpl, extensions: SystemExtension[]): Promise<void> {
+/** `leave`: after the actors have stopped (their exits reach other nodes), before the workers end. */
+export async function shutdownSystem(system: SystemImpl, extensions: SystemExtension[], leave: () => Promise<void> | undefined): Promise<void> {
   for (const extension of extensions) {
     try {
       await extension.shutdown?.();
@@ -50,6 +51,11 @@ export async function shutdownSystem(system: SystemImpl, extensions: SystemExten
     await stopBounded(system, entry.id, { kind: 'shutdown' });
   }
   for (const entry of [...entries.values()].reverse()) system.terminate(entry.id, { kind: 'killed', detail: 'system shutdown' });
+  try {
+    await leave();
+  } catch (error) {
+    system.log.error({ err: error }, 'leaving the cluster failed');
+  }
   system.runtime.rejectAllPending(new NoProcError(`system ${system.name} shut down before the reply`));
   system.hosts.rejectAll(new RuntimeError(`system ${system.name} shut down during a spawn or task`));
   await system.startedPool?.destroy();

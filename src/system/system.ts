@@ -23,6 +23,7 @@ import { HostLink } from './host-link.js';
 import { coreOps } from './kernel-ops.js';
 import { MainRuntime } from './main-runtime.js';
 import { Placement } from './placement.js';
+import { clusterLoader, type ClusterHook } from './cluster-hook.js';
 import { allocateSite, joinRegistry, leaveRegistry, ownerOf, siteOwner, type Peer } from './registry.js';
 import { shutdownSystem } from './shutdown.js';
 import { SUPERVISION, type Supervision } from './supervision.js';
@@ -44,6 +45,8 @@ export class SystemImpl extends EventEmitter implements System, Peer {
   /** extensions created for this system, in creation order */
   private readonly extensions = new Map<string, SystemExtension>();
   private ops: Readonly<Record<string, KernelOp>> | undefined;
+  /** §10: set once the system has joined its cluster */
+  cluster: ClusterHook | undefined;
 
   constructor(options: CreateSystemOptions = {}) {
     super();
@@ -63,7 +66,7 @@ export class SystemImpl extends EventEmitter implements System, Peer {
 
   /** §10: this node's name (undefined without a cluster). */
   get node(): string | undefined {
-    return undefined;
+    return this.cluster?.node;
   }
 
   // ---- public API -----------------------------------------------------------------------------
@@ -74,7 +77,8 @@ export class SystemImpl extends EventEmitter implements System, Peer {
 
   get(name: string): ActorRef | undefined {
     const id = this.directory.idOf(name);
-    return id === undefined ? undefined : new Ref(this.runtime, id, name);
+    if (id === undefined) return this.cluster?.lookup(name);
+    return new Ref(this.runtime, id, name);
   }
 
   supervise(spec: SupervisorSpec): Promise<Supervisor> {
@@ -85,6 +89,7 @@ export class SystemImpl extends EventEmitter implements System, Peer {
 
   /** §10: the live nodes of the cluster (this one alone without a cluster). */
   async nodes(): Promise<Array<{ node: string; since: number; actors: number; hosts: number }>> {
+    if (this.cluster) return this.cluster.nodes();
     return [{ node: this.name, since: this.started, actors: this.directory.entries.size, hosts: [...this.hostList].length }];
   }
 
@@ -92,7 +97,7 @@ export class SystemImpl extends EventEmitter implements System, Peer {
 
   /** Stops every actor in reverse start order (bounded), then the workers. Leaves no handle open. */
   shutdown(): Promise<void> {
-    this.down ??= shutdownSystem(this, [...this.extensions.values()].reverse()).finally(() => leaveRegistry(this));
+    this.down ??= shutdownSystem(this, [...this.extensions.values()].reverse(), () => this.cluster?.leave()).finally(() => leaveRegistry(this));
     return this.down;
   }
 
@@ -323,8 +328,9 @@ export class SystemImpl extends EventEmitter implements System, Peer {
     this.exits.terminate(id, reason, runStop);
   }
 
+  /** Is `id` a live actor of this system (in a cluster: or of another node, as far as this one knows)? */
   isAlive(id: string): boolean {
-    return this.directory.has(id);
+    return this.directory.has(id) || (this.cluster !== undefined && ownerOf(id, this) !== undefined);
   }
 
   /** An actor's label (its name, or its definition's), wherever in this process it lives. */
@@ -369,7 +375,20 @@ export async function createSystem(options: CreateSystemOptions = {}): Promise<S
   if (options.hosts !== undefined && (!Number.isInteger(options.hosts) || options.hosts < 1)) {
     throw new ValueError(`createSystem({ hosts }) must be a positive integer (got ${String(options.hosts)})`);
   }
-  return new SystemImpl(options);
+  const system = new SystemImpl(options);
+  if (options.cluster !== undefined) {
+    // loaded only here: a system without a cluster never imports NATS
+    const load = clusterLoader();
+    if (!load) throw new RuntimeError('clusters are not loaded: import createSystem from "troupe"');
+    const join = await load();
+    try {
+      system.cluster = await join(system, options.cluster);
+    } catch (error) {
+      await system.shutdown();
+      throw error;
+    }
+  }
+  return system;
 }
 
 export function systemOf(system: unknown): SystemImpl {

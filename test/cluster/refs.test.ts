@@ -1,0 +1,174 @@
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSystem, defineActor, NoProcError, type ActorRef, type System } from '../../src/index.js';
+import { Crasher, Recorder } from '../fixtures/cluster/actors.js';
+import { MUST_RUN, NatsServer, NO_NATS, NodeProcess, nextEvent, seen } from './harness.js';
+
+/** Collects DOWN and EXIT messages it gets, in main. */
+export const Watcher = defineActor({
+  name: 'Watcher',
+  trapExit: true,
+  init: (): { got: unknown[] } => ({ got: [] }),
+  receive: {
+    watch: (state, msg: { ref: ActorRef }, ctx) => {
+      ctx.monitor(msg.ref);
+      ctx.reply(true);
+      return state;
+    },
+    link: (state, msg: { ref: ActorRef }, ctx) => {
+      ctx.link(msg.ref);
+      ctx.reply(true);
+      return state;
+    },
+    DOWN: (state, msg) => {
+      state.got.push(msg);
+      return state;
+    },
+    EXIT: (state, msg) => {
+      state.got.push(msg);
+      return state;
+    },
+    crash: () => {
+      throw new Error('watcher crashed');
+    },
+    got: (state, _msg, ctx) => {
+      ctx.reply(state.got);
+      return state;
+    },
+  },
+});
+
+if (NO_NATS && MUST_RUN) it('runs the cluster tests (CI=true)', () => expect.fail(NO_NATS));
+
+describe.skipIf(NO_NATS !== undefined)(`refs across nodes${NO_NATS ? ` (skipped: ${NO_NATS})` : ''}`, () => {
+  let server: NatsServer;
+  let system: System;
+  let other: NodeProcess;
+
+  beforeAll(async () => {
+    server = await NatsServer.start();
+    system = await createSystem({ hosts: 1, logger: pino({ level: 'silent' }), cluster: { servers: server.url, name: 'refs', node: 'main', downAfter: 1000 } });
+    other = await NodeProcess.start({ url: server.url, cluster: 'refs', node: 'b' });
+    await seen(system, 'b');
+  }, 30_000);
+
+  afterAll(async () => {
+    await NodeProcess.killAll();
+    await system?.shutdown();
+    await server?.close();
+  });
+
+  it('lists the live nodes, this one included', async () => {
+    const nodes = await system.nodes();
+    expect(nodes.map((info) => info.node).sort()).toEqual(['b', 'main']);
+    expect(system.node).toBe('main');
+  });
+
+  it('spawns on another node and asks it there', async () => {
+    const ref = await system.spawn(Recorder, { node: 'b', placement: 'main' });
+    expect(await ref.ask({ type: 'where' })).toBe('b');
+    expect(await ref.ask({ type: 'echo', value: { deep: [1, 'two', { three: 3 }] } })).toEqual({ deep: [1, 'two', { three: 3 }] });
+    expect(await ref.ask({ type: 'echo', value: new Map([[1, new Uint8Array([1, 2])]]) })).toEqual(new Map([[1, new Uint8Array([1, 2])]]));
+    await ref.stop();
+    expect(await ref.exited).toEqual({ kind: 'normal' });
+  });
+
+  it('keeps the order of messages between two nodes', async () => {
+    const ref = await system.spawn(Recorder, { node: 'b', placement: 'main' });
+    for (let n = 0; n < 2000; n++) ref.send({ type: 'note', n });
+    const seenThere = (await ref.ask({ type: 'seen' })) as number[];
+    expect(seenThere).toEqual(Array.from({ length: 2000 }, (_, n) => n));
+    await ref.stop();
+  });
+
+  it('carries refs between nodes: a remote actor sends to a ref of this node', async () => {
+    const here = await system.spawn(Recorder, { placement: 'main' });
+    const there = await system.spawn(Recorder, { node: 'b', placement: 'main' });
+    there.send({ type: 'tell', to: here, n: 'hello' });
+    await expect.poll(() => here.ask({ type: 'seen' }), { timeout: 5000 }).toEqual(['hello']);
+    await Promise.all([here.stop(), there.stop()]);
+  });
+
+  it('runs a remote actor on a worker of its node', async () => {
+    const ref = await system.spawn(Recorder, { node: 'b' });
+    expect(await ref.ask({ type: 'echo', value: 42 }, { timeout: 15_000 })).toBe(42);
+    await ref.stop();
+  }, 30_000);
+
+  it('carries errors across nodes with their class, message and remote stack', async () => {
+    const watcher = await system.spawn(Watcher, { placement: 'main' });
+    const crasher = await system.spawn(Crasher, { node: 'b', placement: 'main' });
+    await watcher.ask({ type: 'watch', ref: crasher });
+    crasher.send({ type: 'crash' });
+    const reason = await crasher.exited;
+    expect(reason.kind).toBe('error');
+    expect(reason.error).toBeInstanceOf(Error);
+    expect((reason.error as Error).name).toBe('TypeError');
+    expect((reason.error as Error).message).toBe('crashed on purpose');
+    await expect.poll(() => watcher.ask({ type: 'got' }), { timeout: 5000 }).toHaveLength(1);
+    const [down] = (await watcher.ask({ type: 'got' })) as Array<{ type: string; ref: ActorRef; reason: { kind: string; error: Error } }>;
+    expect(down.type).toBe('DOWN');
+    expect(down.ref.id).toBe(crasher.id);
+    expect(down.reason.error.message).toBe('crashed on purpose');
+    expect(down.reason.error.stack).toContain('actors.ts');
+    await watcher.stop();
+  });
+
+  it('rejects an ask to a remote actor that exits before it replies with NoProcError', async () => {
+    const ref = await system.spawn(Recorder, { node: 'b', placement: 'main' });
+    await expect(ref.ask({ type: 'boom' })).rejects.toBeInstanceOf(NoProcError);
+    expect((await ref.exited).kind).toBe('error');
+  });
+
+  it('propagates a link across nodes both ways', async () => {
+    const watcher = await system.spawn(Watcher, { placement: 'main' });
+    const there = await system.spawn(Crasher, { node: 'b', placement: 'main' });
+    await watcher.ask({ type: 'link', ref: there });
+    there.send({ type: 'crash' });
+    await expect.poll(() => watcher.ask({ type: 'got' }), { timeout: 5000 }).toHaveLength(1);
+    const [exit] = (await watcher.ask({ type: 'got' })) as Array<{ type: string; from: ActorRef }>;
+    expect(exit.type).toBe('EXIT');
+    expect(exit.from.id).toBe(there.id);
+    // the other way: a local actor's crash ends the remote actor linked to it
+    const remote = await system.spawn(Recorder, { node: 'b', placement: 'main' });
+    await watcher.ask({ type: 'link', ref: remote });
+    watcher.send({ type: 'crash' });
+    const reason = await remote.exited;
+    expect(reason.kind).toBe('error');
+    expect((reason.error as Error).message).toBe('watcher crashed');
+  });
+
+  it('answers monitors of the dead with noproc and sends to the dead as dead letters', async () => {
+    const ref = await system.spawn(Recorder, { node: 'b', placement: 'main' });
+    await ref.stop();
+    const watcher = await system.spawn(Watcher, { placement: 'main' });
+    await watcher.ask({ type: 'watch', ref });
+    await expect.poll(() => watcher.ask({ type: 'got' }), { timeout: 5000 }).toHaveLength(1);
+    const [down] = (await watcher.ask({ type: 'got' })) as Array<{ reason: { kind: string } }>;
+    expect(down.reason.kind).toBe('noproc');
+    await expect(ref.ask({ type: 'echo', value: 1 })).rejects.toBeInstanceOf(NoProcError);
+    await watcher.stop();
+  });
+
+  it('takes a SIGKILLed node down: nodedown, DOWN { killed, nodedown }, pending asks NoProcError', async () => {
+    const doomed = await NodeProcess.start({ url: server.url, cluster: 'refs', node: 'doomed' });
+    await seen(system, 'doomed');
+    const ref = await system.spawn(Recorder, { node: 'doomed', placement: 'main' });
+    const watcher = await system.spawn(Watcher, { placement: 'main' });
+    await watcher.ask({ type: 'watch', ref });
+    const pending = ref.ask({ type: 'hold' }, { timeout: 20_000 });
+    const down = nextEvent(system, 'nodedown', 'doomed');
+    await doomed.kill();
+    await down;
+    await expect(pending).rejects.toBeInstanceOf(NoProcError);
+    expect(await ref.exited).toEqual({ kind: 'killed', detail: 'nodedown' });
+    const [msg] = (await watcher.ask({ type: 'got' })) as Array<{ reason: unknown }>;
+    expect(msg.reason).toEqual({ kind: 'killed', detail: 'nodedown' });
+    const letters: unknown[] = [];
+    system.on('deadLetter', (letter) => letters.push(letter));
+    ref.send({ type: 'note', n: 1 });
+    expect(letters).toHaveLength(1);
+    expect((await system.nodes()).map((info) => info.node).sort()).toEqual(['b', 'main']);
+    await watcher.stop();
+  }, 30_000);
+});
