@@ -5,6 +5,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createSystem, ValueError, type SupervisorEvent } from 'troupe';
+import { Queue } from 'troupe/multiprocessing';
 import { collectEvents, waitForRestart } from 'troupe/testing';
 import { Worker } from './fixtures/sup-workers.js';
 
@@ -63,6 +64,23 @@ describe('regressions found by the soak and the fuzz tests', () => {
       }
     } finally {
       process.off('warning', onWarning);
+      await system.shutdown();
+    }
+  });
+});
+
+describe('Maps with object keys in messages (found by fuzzing the manager proxies)', () => {
+  it('sends a Map whose key is a null-prototype object instead of throwing an engine TypeError', async () => {
+    const system = await quiet();
+    try {
+      const ref = await system.spawn(Worker, { args: ['w'] });
+      const data = new Map<unknown, unknown>([[Object.create(null), 1], [{ a: 1 }, 2]]);
+      expect(await ref.ask({ type: 'ping', data } as never, { timeout: 5000 })).toBe('w');
+      const q = new Queue<Map<unknown, unknown>>();
+      await q.put(data);
+      expect((await q.get({ timeout: 5000 })).size).toBe(2);
+      q.close();
+    } finally {
       await system.shutdown();
     }
   });
