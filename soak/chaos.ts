@@ -1,5 +1,5 @@
 /**
- * The seeded chaos loop: every 50–250 ms it injects the next fault of a shuffled bag holding every
+ * The seeded chaos loop: every 25–150 ms it injects the next fault of a shuffled bag holding every
  * kind once (so each kind comes within one bag of the start): terminate() or kill() a live soak
  * process, queue a bad Pool task (it exits, throws, or loops forever), crash or kill an actor of
  * the tree, or kill the worker thread hosting one. A fault with no victim at hand waits for the
@@ -18,7 +18,7 @@ export async function chaosLoop(ctx: SoakContext, system: System): Promise<void>
   const rng = ctx.rng.fork(1);
   let bag: FaultKind[] = [];
   while (!ctx.stopping) {
-    await sleep(rng.int(50, 250));
+    await sleep(rng.int(25, 150));
     if (ctx.stopping) break;
     if (bag.length === 0) bag = rng.shuffle(FAULT_KINDS);
     const kind = bag[0]!;

@@ -66,7 +66,7 @@ export class SoakContext {
    * 0, or -15/-9 when the chaos loop ended it. Resolves the exit code.
    */
   async join(p: Process, kind: string): Promise<number | null> {
-    await this.ledger.track(`${kind}.join`, p.join(), () => 'join() rejected', p.name);
+    await this.ledger.track(`${kind}.join`, p.join(), () => 'join() rejected', p.name, true);
     this.victims.delete(p);
     const code = p.exitcode;
     if (code !== 0 && !(code !== null && CHAOS_CODES.has(code) && this.ended.has(p))) {

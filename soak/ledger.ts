@@ -35,20 +35,21 @@ export class Ledger {
   /**
    * Times `promise` as an operation of `kind`. `classify` maps a rejection to 'expectedError'
    * (the contract's error for the fault around it) or returns a description of what is wrong.
+   * Anything still pending after the bound is hung, lifetime joins included.
    */
-  async track<T>(kind: string, promise: Promise<T>, classify: (error: unknown) => Outcome | string, detail = ''): Promise<{ value?: T; error?: unknown }> {
+  async track<T>(kind: string, promise: Promise<T>, classify: (error: unknown) => Outcome | string, detail = '', lifetime = false): Promise<{ value?: T; error?: unknown }> {
     const id = this.#next++;
     const started = performance.now();
     this.#pending.set(id, { kind, started, detail, hung: false });
     try {
       const value = await promise;
-      this.#settled(id, kind, 'ok', started);
+      this.#settled(id, kind, 'ok', started, lifetime);
       return { value };
     } catch (error) {
       const outcome = classify(error);
-      if (outcome === 'ok' || outcome === 'expectedError') this.#settled(id, kind, outcome, started);
+      if (outcome === 'ok' || outcome === 'expectedError') this.#settled(id, kind, outcome, started, lifetime);
       else {
-        this.#settled(id, kind, 'expectedError', started);
+        this.#settled(id, kind, 'expectedError', started, lifetime);
         this.fail('wrong', `${kind}${detail ? ` (${detail})` : ''}: ${outcome}: ${describe(error)}`);
       }
       return { error };
@@ -121,13 +122,14 @@ export class Ledger {
     return figures;
   }
 
-  #settled(id: number, kind: string, outcome: Outcome, started: number): void {
+  /** `lifetime`: a join that lasts as long as its process works, not a wait (left out of `slowest`). */
+  #settled(id: number, kind: string, outcome: Outcome, started: number, lifetime = false): void {
     this.#pending.delete(id);
     const ms = performance.now() - started;
     const figures = this.#figures(kind);
     figures[outcome]++;
     if (ms > figures.maxMs) figures.maxMs = ms;
-    if (ms > this.slowest.ms) this.slowest = { kind, ms };
+    if (!lifetime && ms > this.slowest.ms) this.slowest = { kind, ms };
   }
 }
 

@@ -48,12 +48,12 @@ export function formatReport(report: SoakReport): string {
     ['wrong value or error', num(report.wrong)],
     ['log lines (not JSON)', `${num(report.logLines)} (${report.brokenLogLines})`],
     ['tree back to full strength', report.treeFull ? 'yes' : 'NO'],
-    ['slowest settle', `${report.slowest.ms.toFixed(0)} ms (${report.slowest.kind})`],
+    ['slowest settle (a wait, not a process lifetime)', `${report.slowest.ms.toFixed(0)} ms (${report.slowest.kind})`],
     ['queue items in hand of killed consumers', num(report.inHandOfKilled)],
   ];
-  lines.push(`| ${pad('check', 40)} | ${pad('result', 24)} |`);
-  lines.push(`|${'-'.repeat(42)}|${'-'.repeat(26)}|`);
-  for (const [k, v] of rows) lines.push(`| ${pad(k, 40)} | ${pad(v, 24)} |`);
+  lines.push(`| ${pad('check', 48)} | ${pad('result', 28)} |`);
+  lines.push(`|${'-'.repeat(50)}|${'-'.repeat(30)}|`);
+  for (const [k, v] of rows) lines.push(`| ${pad(k, 48)} | ${pad(v, 28)} |`);
   lines.push('');
   if (report.failures.length) {
     lines.push('failures (first ones):');

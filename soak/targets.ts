@@ -64,7 +64,8 @@ function enter(sab: Int32Array, base: number, suspects: number, slot: number, al
   }
 }
 
-const yieldOnce = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+// long enough inside a critical section for an intruder to be seen there
+const holdInside = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1));
 
 /**
  * Loops over the primitives: a Lock and a BoundedSemaphore(2) critical section (each checked in
@@ -77,14 +78,14 @@ export const syncWorker = task(async (kit: SyncKit, slot: number, iterations: nu
   for (let i = 0; i < iterations && Atomics.load(sab, SYNC.stop) === 0; i++) {
     await lock.acquire();
     enter(sab, SYNC.lockInside, SYNC.lockSuspects, slot, 1);
-    await yieldOnce();
+    await holdInside();
     Atomics.store(sab, SYNC.lockInside + slot, 0);
     Atomics.add(sab, SYNC.lockAcquires, 1);
     lock.release();
 
     await sem.acquire();
     enter(sab, SYNC.semInside, SYNC.semSuspects, slot, SYNC.semValue);
-    await yieldOnce();
+    await holdInside();
     Atomics.store(sab, SYNC.semInside + slot, 0);
     Atomics.add(sab, SYNC.semAcquires, 1);
     sem.release();

@@ -4,6 +4,8 @@
  * Settled asks are skipped when their deadline comes. A timer keeps the process alive only while
  * some ask it covers is still pending (as a per-ask timer would).
  */
+const MAX_TIMER = 2 ** 31 - 1;
+
 interface Lane {
   ids: number[];
   deadlines: number[];
@@ -34,7 +36,8 @@ export class Deadlines {
   }
 
   private arm(ms: number, lane: Lane): void {
-    const wait = Math.max(0, lane.deadlines[lane.head]! - performance.now());
+    // setTimeout takes at most 2^31-1 ms (more fires at once): a far deadline is re-armed on the way
+    const wait = Math.min(MAX_TIMER, Math.max(0, lane.deadlines[lane.head]! - performance.now()));
     lane.timer = setTimeout(() => this.fire(ms, lane), wait);
     if (this.live === 0) lane.timer.unref();
   }

@@ -7,6 +7,7 @@
 import { trackAsyncIdentity } from './caller.js';
 import { reviveError, SerializationError } from './errors.js';
 import type { Runtime } from './runtime.js';
+import { describe } from './describe.js';
 
 /** Rebuilds a handle on the receiving thread; `holder` is the actor or Process it is delivered to. */
 type Reviver = (data: any, runtime: Runtime, holder: string) => object;
@@ -44,6 +45,12 @@ export function checkCloneable(value: unknown, path = 'message'): boolean {
   return (classify(value, path) & HAS_HANDLES) !== 0;
 }
 
+/** A Map key in a path: String() would throw for a null-prototype object (valid data to clone). */
+function mapKey(key: unknown): string {
+  if (typeof key === 'string') return JSON.stringify(key);
+  return typeof key === 'object' && key !== null ? describe(key) : String(key);
+}
+
 /**
  * Like checkCloneable, and also tells whether the value is plain JSON data (plain objects,
  * arrays, strings, finite numbers, booleans, null), which batches send as one JSON string —
@@ -71,7 +78,7 @@ export function classify(value: unknown, path = 'message', depth = 0): number {
   let flags = (value as { __troupe?: unknown }).__troupe !== undefined ? HAS_HANDLES : 0;
   if (value instanceof Map) {
     flags |= NOT_JSON;
-    for (const [k, v] of value) flags |= classify(k, `${path} key`, depth + 1) | classify(v, `${path}.get(${String(k)})`, depth + 1);
+    for (const [k, v] of value) flags |= classify(k, `${path} key`, depth + 1) | classify(v, `${path}.get(${mapKey(k)})`, depth + 1);
     return flags;
   }
   if (value instanceof Set) {

@@ -6,8 +6,21 @@
 import type { ActorRef, ExitReason } from './types.js';
 import { registerHandle } from './handles.js';
 import type { Runtime } from './runtime.js';
+import { describe } from './describe.js';
+import { ValueError } from './errors.js';
 
 export const RUNTIME = Symbol('troupe.runtime');
+
+/** The timeout of an ask in ms: 5000 by default; null or Infinity waits forever. */
+function askTimeout(options: unknown): number {
+  if (options === undefined || options === null) return 5000;
+  if (typeof options !== 'object') throw new ValueError(`ask(msg, options?) takes an options object { timeout } (got ${describe(options)}); write ask(msg, { timeout: ms })`);
+  const { timeout } = options as { timeout?: unknown };
+  if (timeout === undefined) return 5000;
+  if (timeout === null) return Infinity;
+  if (typeof timeout !== 'number' || !(timeout >= 0)) throw new ValueError(`ask timeout must be a non-negative number of ms, or null / Infinity to wait forever (got ${describe(timeout)})`);
+  return timeout;
+}
 
 export class Ref<M = any> implements ActorRef<M> {
   readonly __troupe = 'ref' as const;
@@ -28,7 +41,13 @@ export class Ref<M = any> implements ActorRef<M> {
 
   ask<R = unknown>(msg: M, options?: { timeout?: number }): Promise<R> {
     const runtime = this[RUNTIME];
-    return runtime.ask(this.id, msg, options?.timeout ?? 5000, runtime.currentSender()) as Promise<R>;
+    let timeout: number;
+    try {
+      timeout = askTimeout(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return runtime.ask(this.id, msg, timeout, runtime.currentSender()) as Promise<R>;
   }
 
   stop(): Promise<void> {

@@ -5,6 +5,7 @@
  * (elsewhere it is `not_found`), terminating an instance that has already exited is `ok`, and
  * simple_one_for_one refuses the calls that take an id with `simple_one_for_one`.
  */
+import { describe } from '../src/describe.js';
 import { SupervisorError } from '../src/errors.js';
 import type { ActorRef } from '../src/types.js';
 import { checkChildSpec, type NormalSupervisorSpec } from './child-spec.js';
@@ -27,7 +28,7 @@ function isRefArg(value: unknown): value is ActorRef {
 }
 
 function notFound(sup: Administered, what: unknown): SupervisorError {
-  return new SupervisorError('not_found', `supervisor "${sup.spec.name}" has no child ${isRefArg(what) ? String(what) : JSON.stringify(what)}`);
+  return new SupervisorError('not_found', `supervisor "${sup.spec.name}" has no child ${isRefArg(what) ? String(what) : typeof what === 'string' ? JSON.stringify(what) : describe(what)}`);
 }
 
 async function startOrFail(sup: Administered, child: Child): Promise<ActorRef> {

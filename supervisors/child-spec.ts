@@ -4,6 +4,7 @@
  * or `bad_start_spec` (a child) and whose message names the offending field. Unknown keys are
  * ignored, as in OTP. The result is a normalised spec with every default filled in.
  */
+import { describe } from '../src/describe.js';
 import { isDefinition } from '../src/define.js';
 import { SupervisorError } from '../src/errors.js';
 import type {
@@ -68,9 +69,9 @@ function show(value: unknown): string {
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
   if (typeof value === 'string') return JSON.stringify(value);
   try {
-    return JSON.stringify(value) ?? String(value);
+    return JSON.stringify(value) ?? describe(value);
   } catch {
-    return String(value);
+    return describe(value);
   }
 }
 

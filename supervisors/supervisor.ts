@@ -92,6 +92,8 @@ export class SupervisorCore implements Administered {
     child.lastId = message.from.id;
     child.pid = null;
     this.emit('exited', child, message.from, message.reason);
+    // the system is shutting down (its extensions end their processes first): nothing restarts
+    if (this.system.closed) return this;
     const { restart, significant } = child.spec;
     if (restart === 'permanent' || (restart === 'transient' && !isNormal(message.reason))) {
       await this.restart(child, false);

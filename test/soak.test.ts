@@ -28,7 +28,7 @@ function soak(seconds: number, seed: number): Promise<{ code: number; report: So
 
 describe('soak', () => {
   it('loses, duplicates and hangs nothing while every kind of fault is injected (seed 1)', async () => {
-    const { code, report, output } = await soak(8, 1);
+    const { code, report, output } = await soak(6, 1);
     expect(report.failures, output).toEqual([]);
     expect(report).toMatchObject({ lost: 0, duplicated: 0, hung: 0, violations: 0, wrong: 0, brokenLogLines: 0, treeFull: true });
     expect(code).toBe(0);

@@ -4,7 +4,7 @@
  * asks for never becomes an unhandled rejection.
  */
 import { TimeoutError, ValueError } from '../errors.js';
-import { describe } from './describe.js';
+import { describe } from '../describe.js';
 
 type State = 'pending' | 'ok' | 'error';
 

@@ -17,7 +17,7 @@ import { currentHost } from '../hosts/current.js';
 import type { HostRuntime } from '../hosts/host-runtime.js';
 import { extensionCall } from '../kernel-call.js';
 import { runningProcess } from './identity.js';
-import { describe } from './describe.js';
+import { describe } from '../describe.js';
 
 /** Python's logging levels (SUBDEBUG and SUBWARNING are multiprocessing's own). */
 export const SUBDEBUG = 5;

@@ -13,7 +13,7 @@ import { classify, registerHandle, TO_WIRE } from '../handles.js';
 import { callerId, currentRuntime } from '../kernel-call.js';
 import { trackAsyncIdentity, type Runtime } from '../runtime.js';
 import { Inbox, NONE, startServer, waitTimeout, WAITABLE } from './queue-client.js';
-import { describe } from './describe.js';
+import { describe } from '../describe.js';
 
 const LOCAL = Symbol('troupe.connection.local');
 

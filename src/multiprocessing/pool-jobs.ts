@@ -11,7 +11,7 @@ import { reviveError, ValueError } from '../errors.js';
 import { checkCloneable } from '../handles.js';
 import { locateTarget, sourceLocator } from '../target.js';
 import type { Consumer } from './async-result.js';
-import { describe } from './describe.js';
+import { describe } from '../describe.js';
 
 /** Chunks `first .. first + count - 1` of a job. */
 export interface Range {

@@ -17,7 +17,7 @@ import { DEBUG, mpLog } from './logging.js';
 import { poolBackend, type PoolBackend, type PoolSlot } from './pool-backend.js';
 import { checkChunksize, iteratorOf, Job, locate } from './pool-jobs.js';
 import { PoolScheduler } from './pool-scheduler.js';
-import { describe } from './describe.js';
+import { describe } from '../describe.js';
 
 export { AsyncResult } from './async-result.js';
 

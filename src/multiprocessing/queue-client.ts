@@ -13,7 +13,7 @@ import { mainSystem } from '../default-system.js';
 import { ValueError } from '../errors.js';
 import { extensionCall, inWorker } from '../kernel-call.js';
 import type { Runtime } from '../runtime.js';
-import { describe } from './describe.js';
+import { describe } from '../describe.js';
 
 /** How put()/get() wait: `block: false` never waits; `timeout` in ms (null waits forever). */
 export interface BlockingOptions {

@@ -12,7 +12,7 @@ import { classify, registerHandle } from '../handles.js';
 import { currentRuntime } from '../kernel-call.js';
 import { trackAsyncIdentity, type Runtime } from '../runtime.js';
 import { blocking, Inbox, NONE, RESOLVED, startServer, WAITABLE, type BlockingOptions } from './queue-client.js';
-import { describe } from './describe.js';
+import { describe } from '../describe.js';
 
 export type { BlockingOptions };
 

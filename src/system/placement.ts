@@ -6,6 +6,7 @@
  * and owned by it.
  */
 import { nanoid } from 'nanoid';
+import { describe as showValue } from '../describe.js';
 import { asDefinition, describe, isDefinition, locate, type Definition, type Locator } from '../define.js';
 import { NameTakenError, RuntimeError, ValueError } from '../errors.js';
 import { checkCloneable, reviveHandles } from '../handles.js';
@@ -158,7 +159,7 @@ export function checkSpawnOptions(options: SpawnOptions): Where {
   if (typeof options !== 'object' || options === null) throw new ValueError(`spawn options must be an object, got ${describe(options)}`);
   const where = options.placement ?? 'shared';
   if (where !== 'shared' && where !== 'exclusive' && where !== 'main') {
-    throw new ValueError(`placement must be 'shared', 'exclusive' or 'main' (got ${JSON.stringify(where)})`);
+    throw new ValueError(`placement must be 'shared', 'exclusive' or 'main' (got ${typeof where === 'string' ? JSON.stringify(where) : showValue(where)})`);
   }
   if (options.args !== undefined && !Array.isArray(options.args)) throw new ValueError(`spawn { args } must be an array of init arguments (got ${describe(options.args)})`);
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {

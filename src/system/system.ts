@@ -27,6 +27,7 @@ import { clusterLoader, type ClusterHook } from './cluster-hook.js';
 import { allocateSite, joinRegistry, leaveRegistry, ownerOf, siteOwner, type Peer } from './registry.js';
 import { shutdownSystem } from './shutdown.js';
 import { SUPERVISION, type Supervision } from './supervision.js';
+import { describe } from '../describe.js';
 
 let systemCount = 0;
 
@@ -373,7 +374,10 @@ function registeredHostModules(): string[] {
 export async function createSystem(options: CreateSystemOptions = {}): Promise<System> {
   if (typeof options !== 'object' || options === null) throw new ValueError('createSystem(options?) takes an object { hosts?, logger?, name?, watchdog? }');
   if (options.hosts !== undefined && (!Number.isInteger(options.hosts) || options.hosts < 1)) {
-    throw new ValueError(`createSystem({ hosts }) must be a positive integer (got ${String(options.hosts)})`);
+    throw new ValueError(`createSystem({ hosts }) must be a positive integer (got ${describe(options.hosts)})`);
+  }
+  if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
+    throw new ValueError(`createSystem({ name }) must be a non-empty string (got ${describe(options.name)})`);
   }
   const system = new SystemImpl(options);
   if (options.cluster !== undefined) {

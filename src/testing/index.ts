@@ -3,6 +3,7 @@
  * the actor wherever it lives through its system and resolve once the fault is in place; the
  * waiters resolve on events, so tests never need to sleep.
  */
+import { describe } from '../describe.js';
 import { NoProcError, TimeoutError, ValueError } from '../errors.js';
 import { RUNTIME } from '../ref.js';
 import { inject, killHost as endHost, type Fault } from '../system/faults.js';
@@ -10,6 +11,7 @@ import { SystemImpl } from '../system/system.js';
 import type { ActorRef, ExitReason, Supervisor, SupervisorEvent, SupervisorCore } from '../types.js';
 
 function systemOf(ref: ActorRef, what: string): SystemImpl {
+  if (typeof ref !== 'object' || ref === null) throw new ValueError(`${what}(ref) needs an ActorRef (got ${describe(ref)})`);
   const system = (ref as unknown as { [RUNTIME]?: { system?: unknown } })[RUNTIME]?.system;
   if (!(system instanceof SystemImpl)) {
     throw new ValueError(`${what}(ref) needs an ActorRef obtained in the main thread (from spawn, supervise or system.get)`);
@@ -51,7 +53,7 @@ export async function killHost(ref: ActorRef): Promise<void> {
 
 /** Blocks the actor's handler loop for `ms` (it takes no message, not even a stop request). */
 export async function hang(ref: ActorRef, ms: number): Promise<void> {
-  if (typeof ms !== 'number' || !(ms >= 0)) throw new ValueError(`hang(ref, ms) needs a non-negative number of ms (got ${String(ms)})`);
+  if (typeof ms !== 'number' || !(ms >= 0)) throw new ValueError(`hang(ref, ms) needs a non-negative number of ms (got ${describe(ms)})`);
   injected(ref, 'hang', { hang: ms });
 }
 
@@ -62,7 +64,7 @@ export async function hang(ref: ActorRef, ms: number): Promise<void> {
 export type SupervisorLike = SupervisorCore;
 
 function emitter(sup: SupervisorLike): Supervisor {
-  if (typeof (sup as Supervisor).on !== 'function') throw new TypeError('expected a Supervisor (from system.supervise())');
+  if (typeof (sup as Supervisor | null)?.on !== 'function') throw new TypeError(`expected a Supervisor (from system.supervise()), got ${describe(sup)}`);
   return sup as Supervisor;
 }
 
@@ -71,22 +73,32 @@ function emitter(sup: SupervisorLike): Supervisor {
  * `timeout` ms (default 5000). Start waiting before injecting the fault.
  */
 export function waitForRestart(sup: SupervisorLike, id: string, options: { timeout?: number } = {}): Promise<ActorRef> {
+  // checked before any timer is armed: a timer left behind would throw, uncaught, when it fired
+  let events: Supervisor;
+  try {
+    events = emitter(sup);
+    if (typeof options !== 'object' || options === null) throw new ValueError(`waitForRestart(sup, id, options?) takes { timeout } (got ${describe(options)})`);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   const timeout = options.timeout ?? 5000;
+  if (typeof timeout !== 'number' || !(timeout >= 0)) return Promise.reject(new ValueError(`waitForRestart: timeout must be a non-negative number of ms (got ${describe(timeout)})`));
   return new Promise((resolve, reject) => {
     const onEvent = (event: SupervisorEvent): void => {
       if (event.type !== 'restarted' || event.id !== id || !event.ref) return;
       done();
       resolve(event.ref);
     };
+    // setTimeout takes at most 2^31-1 ms (more fires at once)
     const timer = setTimeout(() => {
       done();
       reject(new TimeoutError(`child "${id}" was not restarted within ${timeout} ms; raise { timeout } or check the supervisor's events`));
-    }, timeout);
+    }, Math.min(timeout, 2 ** 31 - 1));
     const done = (): void => {
       clearTimeout(timer);
-      emitter(sup).off('event', onEvent);
+      events.off('event', onEvent);
     };
-    emitter(sup).on('event', onEvent);
+    events.on('event', onEvent);
   });
 }
 

@@ -9,6 +9,7 @@
  */
 import { callerModule, findExport, taskModule, type Locator } from '../../define.js';
 import { mainSystem } from '../../default-system.js';
+import { describe } from '../../describe.js';
 import { ValueError } from '../../errors.js';
 import { extensionCall, inWorker } from '../../kernel-call.js';
 import { MANAGERS } from '../../../actors/manager/extension.js';
@@ -119,6 +120,7 @@ export class SyncManager {
 
   /** A proxy to a new instance of the class registered as `typeid`; its methods return Promises. */
   async create<T = any>(typeid: string, ...args: unknown[]): Promise<Proxy<T>> {
+    if (typeof typeid !== 'string') throw new TypeError(`create(typeid, ...args): typeid must be the string given to register() (got ${describe(typeid)})`);
     this.#open(`create('${typeid}')`);
     const type = this.#types.get(typeid);
     if (type === undefined) throw new ValueError(`unknown typeid '${typeid}': register('${typeid}', Class) first`);

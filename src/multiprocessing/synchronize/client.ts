@@ -9,7 +9,7 @@ import { LOCK, MAIN_NAME, MAIN_TOKEN, isHeld, nameBytes, ownerOf, type TokenRepl
 import { LOCK_MANAGER } from '../../../actors/lock-manager/manager.js';
 import { mainSystem } from '../../default-system.js';
 import { ValueError } from '../../errors.js';
-import { describe } from '../describe.js';
+import { describe } from '../../describe.js';
 import { currentRuntime, extensionCall, inWorker } from '../../kernel-call.js';
 import type { Runtime } from '../../runtime.js';
 

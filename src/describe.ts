@@ -1,5 +1,5 @@
 /**
- * A short description of any value for the facade's error messages. Never throws: a symbol, a
+ * A short description of any value for error messages (kernel and facade). Never throws: a symbol, a
  * null-prototype object or a bigint describes itself, where `${value}`, String(object) or
  * JSON.stringify would throw an engine TypeError in place of the error the user should see.
  */
