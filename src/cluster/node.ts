@@ -7,14 +7,16 @@
  */
 import type { Logger } from 'pino';
 import { NoProcError, RuntimeError, ValueError } from '../errors.js';
-import type { ClusterHook } from '../system/cluster-hook.js';
+import { joinedClusters, type ClusterHook } from '../system/cluster-hook.js';
 import { joinRegistry, leaveRegistry } from '../system/registry.js';
 import type { SystemImpl } from '../system/system.js';
 import type { ActorDefinition, ActorRef, NodeInfo, SpawnOptions } from '../types.js';
+import type { Locator } from '../define.js';
 import { Calls } from './calls.js';
 import type { Nats, Subjects } from './connection.js';
 import type { Sequenced } from './frame.js';
 import { Membership, type Heartbeat } from './membership.js';
+import type { ClusterPool } from './pool.js';
 import { Remote } from './remote.js';
 import { serveSpawn, spawned, spawnRequest, type SpawnRequest } from './spawn.js';
 import { Streams } from './streams.js';
@@ -23,6 +25,8 @@ import { Streams } from './streams.js';
 export interface NodePart {
   serve?(from: string, op: string, args: unknown[]): Promise<unknown> | unknown;
   nodeDown?(node: string): void;
+  /** every heartbeat interval */
+  tick?(now: number): void;
   leave?(): Promise<void>;
 }
 
@@ -81,6 +85,7 @@ export class ClusterNode implements ClusterHook {
 
   start(): void {
     joinRegistry(this.remote);
+    joinedClusters().add(this);
     this.subscriptions.push(
       this.nats.subscribe(this.subjects.node(this.node), { callback: (error, msg) => error === null && this.streams.receive(msg.data) }),
       this.nats.subscribe(this.subjects.heartbeat, {
@@ -112,6 +117,7 @@ export class ClusterNode implements ClusterHook {
     // before the next tick, so judging the others now would take live nodes down
     if (!late) this.membership.check(now);
     this.streams.tick(now, this.membership.interval * 2);
+    for (const part of this.parts.values()) part.tick?.(now);
     for (const node of this.streams.overdue(now, this.membership.downAfter)) {
       this.streams.forget(node);
       this.calls.down(node);
@@ -149,6 +155,11 @@ export class ClusterNode implements ClusterHook {
 
   lookup(name: string): ActorRef | undefined {
     return this.globalNames?.lookup(name);
+  }
+
+  runPoolBatch(locator: Locator, batch: { locators: Locator[] }, taken: () => void): Promise<unknown> {
+    if (this.left) return Promise.reject(new NoProcError('this node has left the cluster'));
+    return (this.parts.get('pool') as ClusterPool).run(locator, batch, taken);
   }
 
   spawn(def: ActorDefinition, options: SpawnOptions, parent: string | null): Promise<ActorRef> | undefined {
@@ -262,6 +273,7 @@ export class ClusterNode implements ClusterHook {
     clearInterval(this.timer);
     this.membership.heartbeat(true);
     leaveRegistry(this.remote);
+    joinedClusters().delete(this);
     this.calls.rejectAll(new NoProcError(`system ${this.system.name} left the cluster before the answer`));
     try {
       await this.nats.flush();
