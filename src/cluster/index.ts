@@ -8,6 +8,7 @@ import { ValueError } from '../errors.js';
 import type { ClusterHook } from '../system/cluster-hook.js';
 import type { SystemImpl } from '../system/system.js';
 import type { ClusterOptions } from '../types.js';
+import './handle-proxy.js';
 import { checkName, connectNats, subjects } from './connection.js';
 import { openNames } from './names.js';
 import { ClusterNode } from './node.js';

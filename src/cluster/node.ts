@@ -13,6 +13,7 @@ import type { SystemImpl } from '../system/system.js';
 import type { ActorDefinition, ActorRef, NodeInfo, SpawnOptions } from '../types.js';
 import type { Locator } from '../define.js';
 import { Calls } from './calls.js';
+import { HandleExports } from './handle-exports.js';
 import type { Nats, Subjects } from './connection.js';
 import type { Sequenced } from './frame.js';
 import { Membership, type Heartbeat } from './membership.js';
@@ -35,6 +36,7 @@ export class ClusterNode implements ClusterHook {
   readonly streams: Streams;
   readonly remote: Remote;
   readonly calls: Calls;
+  readonly handles: HandleExports;
   readonly log: Logger;
   /** parts by op prefix (`names.`, `pool.`) */
   readonly parts = new Map<string, NodePart>();
@@ -70,6 +72,8 @@ export class ClusterNode implements ClusterHook {
         if (inc === this.membership.inc) this.reincarnate('another node declared this incarnation down');
       },
     }, this.log);
+    this.handles = new HandleExports(node, system.runtime);
+    this.parts.set('handles', this.handles);
     this.calls = new Calls((to, packet, json) => this.streams.send(to, packet, json));
     this.remote = new Remote(system, {
       self: node,
@@ -77,6 +81,7 @@ export class ClusterNode implements ClusterHook {
       send: (to, packet, json) => this.streams.send(to, packet, json),
       call: (to, op, args, fallback) => this.calls.call(to, op, args, undefined, fallback),
       globalNode: (name) => this.globalNames?.holder(name),
+      exportHandles: (value, holder) => this.handles.export(value, holder),
     });
     this.streamsSelf = self;
   }
@@ -157,6 +162,22 @@ export class ClusterNode implements ClusterHook {
     return this.globalNames?.lookup(name);
   }
 
+  invokeRemote(node: string, token: string, method: string, args: unknown[]): Promise<unknown> {
+    if (node === this.node) {
+      try {
+        return Promise.resolve(this.handles.serve(node, 'invoke', [token, method, args]));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    const exported = this.handles.export(args, `@${this.node}`);
+    return this.calls.call(node, 'handles.invoke', [token, method, exported], this.remote.pairs(exported));
+  }
+
+  exportedHandle(token: string): object | undefined {
+    return this.handles.handle(token);
+  }
+
   runPoolBatch(locator: Locator, batch: { locators: Locator[] }, taken: () => void): Promise<unknown> {
     if (this.left) return Promise.reject(new NoProcError('this node has left the cluster'));
     return (this.parts.get('pool') as ClusterPool).run(locator, batch, taken);
@@ -183,6 +204,7 @@ export class ClusterNode implements ClusterHook {
 
   private async spawnOn(node: string, def: ActorDefinition, options: SpawnOptions, parent: string | null): Promise<ActorRef> {
     const request = await spawnRequest(def, options, parent);
+    request.args = this.handles.export(request.args, `@${node}`);
     if (!(await this.whenUp(node))) throw new NoProcError(`the node ${node} is not up; spawn on a live node (system.nodes()) or with { node: 'any' }`);
     const pairs = this.remote.pairs(request.args);
     if (parent !== null) pairs.push([parent, this.node]);
@@ -226,7 +248,7 @@ export class ClusterNode implements ClusterHook {
           return this.calls.answer(from, packet.c, () => this.serve(from, packet.op, packet.args), (value) => {
             const pairs = this.remote.pairs(value);
             return pairs.length > 0 ? pairs : undefined;
-          });
+          }, (value) => this.handles.export(value, `@${from}`));
         case 'x':
           return;
       }
