@@ -208,6 +208,7 @@ export class ClusterNode implements ClusterHook {
     if (!(await this.whenUp(node))) throw new NoProcError(`the node ${node} is not up; spawn on a live node (system.nodes()) or with { node: 'any' }`);
     const pairs = this.remote.pairs(request.args);
     if (parent !== null) pairs.push([parent, this.node]);
+    this.membership.placed(node);
     const answer = (await this.calls.call(node, 'spawn', [request], pairs)) as { id: string; name?: string };
     return spawned(this.system, this.remote, node, answer, parent);
   }
