@@ -298,11 +298,10 @@ export class ClusterNode implements ClusterHook {
     leaveRegistry(this.remote);
     joinedClusters().delete(this);
     this.calls.rejectAll(new NoProcError(`system ${this.system.name} left the cluster before the answer`));
-    try {
-      await this.nats.flush();
-    } catch {
-      // the connection is already gone: nothing more to say goodbye with
-    }
+    // say goodbye if the server is there; a lost connection must not hold the shutdown up
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.nats.flush().catch(() => {}), new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
+    clearTimeout(timer);
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     await this.nats.close();
   }
