@@ -17,6 +17,7 @@ import { runPythonPeers, type PythonPeerResults } from './peers/python.js';
 import { runNodePeers, type NodePeerResults } from './peers/node.js';
 import { bareMailbox, mainToWorkerBatched64, rawCasLock } from './peers/anchors.js';
 import { printTargets, type Target } from './targets.js';
+import { clusterRows, type ClusterRows } from './cluster.js';
 
 type TroupeModule = typeof import('./troupe-rows.js');
 
@@ -255,6 +256,9 @@ async function main(): Promise<void> {
   progress('troupe ...');
   const t = await runTroupe();
 
+  progress('cluster (NATS) ...');
+  const cluster: ClusterRows = await clusterRows().catch((error: unknown) => ({ targets: [], skipped: `cluster rows FAILED: ${(error as Error)?.stack ?? String(error)}` }));
+
   const elapsed = (performance.now() - t0) / 1e3;
   const out = (s: string) => process.stdout.write(s);
   out(`troupe bench — node ${process.version}, ${cpus.length} CPU(s), ${os.platform()}/${os.arch()}`);
@@ -262,7 +266,8 @@ async function main(): Promise<void> {
   out(`; medians of >= 5 runs; ratio = troupe/peer; total ${elapsed.toFixed(1)} s`);
   // Other CPU-heavy work on a 2-core box skews everything: show the 1-min load.
   out(`; loadavg(1m) ${load0.toFixed(2)} at start, ${(os.loadavg()[0] ?? 0).toFixed(2)} at end\n`);
-  printTargets(buildTargets(t, py, nodePeers, anchors));
+  printTargets([...buildTargets(t, py, nodePeers, anchors), ...cluster.targets]);
+  if (cluster.skipped) out(`${cluster.skipped}\n`);
   out('\nSide by side with every peer:\n');
   for (const [title, rows] of buildTables(t, py, nodePeers)) printTable(title, rows);
   out('\nNotes:\n');

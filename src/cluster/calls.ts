@@ -34,7 +34,7 @@ export class Calls {
   }
 
   /** Answers a call that arrived from `node` with what `run` settles to. */
-  answer(node: string, c: number, run: () => unknown, pairs: (value: unknown) => Array<[string, string]> | undefined): void {
+  answer(node: string, c: number, run: () => unknown, pairs: (value: unknown) => Array<[string, string]> | undefined, wire: (value: unknown) => unknown): void {
     let result: Promise<unknown>;
     try {
       result = Promise.resolve(run());
@@ -42,7 +42,8 @@ export class Calls {
       result = Promise.reject(error);
     }
     result.then(
-      (value) => {
+      (answer) => {
+        const value = wire(answer);
         const l = pairs(value);
         this.send(node, l ? { k: 'c', c, ok: true, value, l } : { k: 'c', c, ok: true, value }, false);
       },

@@ -39,7 +39,9 @@ export type Sequenced =
   /** the answer to a call */
   | { k: 'c'; c: number; ok: boolean; value: unknown; l?: Array<[string, string]> }
   /** one piece of a frame too big for one NATS message; `last` on the final piece */
-  | { k: 'x'; b: Uint8Array; last?: 1 };
+  | { k: 'x'; b: Uint8Array; last?: 1 }
+  /** packets sent in the same tick, in order, in one NATS message (plain JSON ones) */
+  | { k: 'b'; p: Sequenced[] };
 
 /** Packets outside the sequence: acknowledgements and repair. */
 export type Control =
@@ -65,6 +67,14 @@ export function encode(packet: Packet, json: boolean): Uint8Array {
   frame[1] = V8_FORMAT;
   body.copy(frame, 2);
   return frame;
+}
+
+/** A batch frame from packets already turned into JSON text (no second stringify). */
+export function encodeBatch(origin: Origin, s: number, parts: readonly string[]): Uint8Array {
+  const text = Buffer.from(`..{"f":${JSON.stringify(origin.f)},"i":${JSON.stringify(origin.i)},"ti":${JSON.stringify(origin.ti)},"s":${s},"k":"b","p":[${parts.join(',')}]}`);
+  text[0] = WIRE_VERSION;
+  text[1] = JSON_FORMAT;
+  return text;
 }
 
 export class WireVersionError extends Error {}

@@ -8,9 +8,11 @@ import { ValueError } from '../errors.js';
 import type { ClusterHook } from '../system/cluster-hook.js';
 import type { SystemImpl } from '../system/system.js';
 import type { ClusterOptions } from '../types.js';
+import './handle-proxy.js';
 import { checkName, connectNats, subjects } from './connection.js';
 import { openNames } from './names.js';
 import { ClusterNode } from './node.js';
+import { ClusterPool } from './pool.js';
 
 const DEFAULT_DOWN_AFTER = 3000;
 
@@ -33,6 +35,9 @@ export async function joinCluster(system: SystemImpl, options: ClusterOptions): 
   } catch (error) {
     member.log.warn({ err: error }, 'global names are off: the NATS server has no JetStream (start it with -js)');
   }
+  const pool = new ClusterPool(member);
+  member.parts.set('pool', pool);
   member.start();
+  pool.start();
   return member;
 }

@@ -120,6 +120,12 @@ export class Membership {
     this.heartbeat();
   }
 
+  /** An actor was just placed on `node`: count it before its next heartbeat does ('any' spreads). */
+  placed(node: string): void {
+    const peer = this.peers.get(node);
+    if (peer) peer.actors++;
+  }
+
   incOf(node: string): string | undefined {
     return this.peers.get(node)?.inc;
   }

@@ -7,14 +7,17 @@
  */
 import type { Logger } from 'pino';
 import { NoProcError, RuntimeError, ValueError } from '../errors.js';
-import type { ClusterHook } from '../system/cluster-hook.js';
+import { joinedClusters, type ClusterHook } from '../system/cluster-hook.js';
 import { joinRegistry, leaveRegistry } from '../system/registry.js';
 import type { SystemImpl } from '../system/system.js';
 import type { ActorDefinition, ActorRef, NodeInfo, SpawnOptions } from '../types.js';
+import type { Locator } from '../define.js';
 import { Calls } from './calls.js';
+import { HandleExports } from './handle-exports.js';
 import type { Nats, Subjects } from './connection.js';
 import type { Sequenced } from './frame.js';
 import { Membership, type Heartbeat } from './membership.js';
+import type { ClusterPool } from './pool.js';
 import { Remote } from './remote.js';
 import { serveSpawn, spawned, spawnRequest, type SpawnRequest } from './spawn.js';
 import { Streams } from './streams.js';
@@ -23,6 +26,8 @@ import { Streams } from './streams.js';
 export interface NodePart {
   serve?(from: string, op: string, args: unknown[]): Promise<unknown> | unknown;
   nodeDown?(node: string): void;
+  /** every heartbeat interval */
+  tick?(now: number): void;
   leave?(): Promise<void>;
 }
 
@@ -31,6 +36,7 @@ export class ClusterNode implements ClusterHook {
   readonly streams: Streams;
   readonly remote: Remote;
   readonly calls: Calls;
+  readonly handles: HandleExports;
   readonly log: Logger;
   /** parts by op prefix (`names.`, `pool.`) */
   readonly parts = new Map<string, NodePart>();
@@ -66,6 +72,8 @@ export class ClusterNode implements ClusterHook {
         if (inc === this.membership.inc) this.reincarnate('another node declared this incarnation down');
       },
     }, this.log);
+    this.handles = new HandleExports(node, system.runtime);
+    this.parts.set('handles', this.handles);
     this.calls = new Calls((to, packet, json) => this.streams.send(to, packet, json));
     this.remote = new Remote(system, {
       self: node,
@@ -73,6 +81,7 @@ export class ClusterNode implements ClusterHook {
       send: (to, packet, json) => this.streams.send(to, packet, json),
       call: (to, op, args, fallback) => this.calls.call(to, op, args, undefined, fallback),
       globalNode: (name) => this.globalNames?.holder(name),
+      exportHandles: (value, holder) => this.handles.export(value, holder),
     });
     this.streamsSelf = self;
   }
@@ -81,6 +90,7 @@ export class ClusterNode implements ClusterHook {
 
   start(): void {
     joinRegistry(this.remote);
+    joinedClusters().add(this);
     this.subscriptions.push(
       this.nats.subscribe(this.subjects.node(this.node), { callback: (error, msg) => error === null && this.streams.receive(msg.data) }),
       this.nats.subscribe(this.subjects.heartbeat, {
@@ -112,6 +122,7 @@ export class ClusterNode implements ClusterHook {
     // before the next tick, so judging the others now would take live nodes down
     if (!late) this.membership.check(now);
     this.streams.tick(now, this.membership.interval * 2);
+    for (const part of this.parts.values()) part.tick?.(now);
     for (const node of this.streams.overdue(now, this.membership.downAfter)) {
       this.streams.forget(node);
       this.calls.down(node);
@@ -151,6 +162,27 @@ export class ClusterNode implements ClusterHook {
     return this.globalNames?.lookup(name);
   }
 
+  invokeRemote(node: string, token: string, method: string, args: unknown[]): Promise<unknown> {
+    if (node === this.node) {
+      try {
+        return Promise.resolve(this.handles.serve(node, 'invoke', [token, method, args]));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    const exported = this.handles.export(args, `@${this.node}`);
+    return this.calls.call(node, 'handles.invoke', [token, method, exported], this.remote.pairs(exported));
+  }
+
+  exportedHandle(token: string): object | undefined {
+    return this.handles.handle(token);
+  }
+
+  runPoolBatch(locator: Locator, batch: { locators: Locator[] }, taken: () => void): Promise<unknown> {
+    if (this.left) return Promise.reject(new NoProcError('this node has left the cluster'));
+    return (this.parts.get('pool') as ClusterPool).run(locator, batch, taken);
+  }
+
   spawn(def: ActorDefinition, options: SpawnOptions, parent: string | null): Promise<ActorRef> | undefined {
     if (options.global === true) {
       if (!this.globalNames) return Promise.reject(new RuntimeError('global names need JetStream: start nats-server with -js'));
@@ -172,9 +204,11 @@ export class ClusterNode implements ClusterHook {
 
   private async spawnOn(node: string, def: ActorDefinition, options: SpawnOptions, parent: string | null): Promise<ActorRef> {
     const request = await spawnRequest(def, options, parent);
+    request.args = this.handles.export(request.args, `@${node}`);
     if (!(await this.whenUp(node))) throw new NoProcError(`the node ${node} is not up; spawn on a live node (system.nodes()) or with { node: 'any' }`);
     const pairs = this.remote.pairs(request.args);
     if (parent !== null) pairs.push([parent, this.node]);
+    this.membership.placed(node);
     const answer = (await this.calls.call(node, 'spawn', [request], pairs)) as { id: string; name?: string };
     return spawned(this.system, this.remote, node, answer, parent);
   }
@@ -215,7 +249,7 @@ export class ClusterNode implements ClusterHook {
           return this.calls.answer(from, packet.c, () => this.serve(from, packet.op, packet.args), (value) => {
             const pairs = this.remote.pairs(value);
             return pairs.length > 0 ? pairs : undefined;
-          });
+          }, (value) => this.handles.export(value, `@${from}`));
         case 'x':
           return;
       }
@@ -262,12 +296,12 @@ export class ClusterNode implements ClusterHook {
     clearInterval(this.timer);
     this.membership.heartbeat(true);
     leaveRegistry(this.remote);
+    joinedClusters().delete(this);
     this.calls.rejectAll(new NoProcError(`system ${this.system.name} left the cluster before the answer`));
-    try {
-      await this.nats.flush();
-    } catch {
-      // the connection is already gone: nothing more to say goodbye with
-    }
+    // say goodbye if the server is there; a lost connection must not hold the shutdown up
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.nats.flush().catch(() => {}), new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
+    clearTimeout(timer);
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     await this.nats.close();
   }

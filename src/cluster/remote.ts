@@ -26,6 +26,8 @@ export interface RemoteLinks {
   call(node: string, op: string, args: unknown[], fallback?: { value: unknown }): Promise<unknown>;
   /** a global name's holder */
   globalNode(name: string): { node: string; id: string } | undefined;
+  /** handles that must stay on this node, replaced by their remote form (handle-exports.ts) */
+  exportHandles<T>(value: T, holder: string): T;
 }
 
 type Pairs = Array<[string, string]>;
@@ -101,6 +103,7 @@ export class Remote implements Peer {
   route(envelope: Envelope): void {
     const node = this.locations.get(envelope.to);
     if (node === undefined || !this.links.isUp(node)) return this.system.deadLetter(envelope);
+    if (envelope.handles === 1) envelope.msg = this.links.exportHandles(envelope.msg, envelope.to);
     const key = envelope.ask ? `${envelope.ask.site}:${envelope.ask.rid}` : undefined;
     if (key !== undefined) this.asked.set(key, { node, ask: envelope.ask! });
     const l = this.pairsOf(envelope.msg, envelope.handles === 1, envelope.from);
@@ -119,8 +122,9 @@ export class Remote implements Peer {
     if (owed === undefined) return;
     this.owed.delete(reply.ask.rid);
     if (!this.links.isUp(owed.node)) return;
-    const l = reply.ok ? this.pairsOf(reply.value, true) : undefined;
-    const packet: Sequenced = { k: 'r', ask: owed.ask, ok: reply.ok, value: reply.value, clone: reply.clone ?? 1 };
+    const value = reply.ok ? this.links.exportHandles(reply.value, `@${owed.node}`) : reply.value;
+    const l = reply.ok ? this.pairsOf(value, true) : undefined;
+    const packet: Sequenced = { k: 'r', ask: owed.ask, ok: reply.ok, value, clone: reply.clone ?? 1 };
     if (l) packet.l = l;
     this.links.send(owed.node, packet, reply.clone === 0 || !reply.ok);
   }

@@ -8,7 +8,7 @@
  * be reported — a dead letter, a rejected ask — never silently lost.
  */
 import type { Logger } from 'pino';
-import { chunkSize, decode, encode, split, WireVersionError, type Control, type Origin, type Packet, type Sequenced } from './frame.js';
+import { chunkSize, decode, encode, encodeBatch, split, WireVersionError, type Control, type Origin, type Packet, type Sequenced } from './frame.js';
 import type { Nats, Subjects } from './connection.js';
 
 /** Acknowledge at least every this many delivered packets (and on every tick). */
@@ -28,8 +28,8 @@ export interface StreamEvents {
 interface Unacked {
   s: number;
   frame: Uint8Array;
-  /** the packet, on the last frame that carries it */
-  packet?: Sequenced;
+  /** the packets, on the last frame that carries them */
+  packets?: Sequenced[];
   at: number;
 }
 
@@ -40,6 +40,11 @@ class Outgoing {
   head = 0;
   /** packets waiting for the destination's incarnation to be known */
   waiting: Array<{ packet: Sequenced; json: boolean; at: number }> = [];
+  /** plain-JSON packets of this tick, as text, sent together at its end (one NATS message) */
+  parts: string[] = [];
+  batched: Sequenced[] = [];
+  size = 0;
+  flushing = false;
 }
 
 class Incoming {
@@ -77,13 +82,47 @@ export class Streams {
   }
 
   private transmit(node: string, out: Outgoing, packet: Sequenced, json: boolean): void {
+    if (json) {
+      const text = JSON.stringify(packet);
+      // a char is at most 3 bytes of UTF-8: the batch stays under one NATS message
+      const bytes = text.length * 3;
+      if (bytes < this.maxChunk / 2) {
+        if (out.size + bytes > this.maxChunk - 256) this.flush(node, out);
+        out.parts.push(text);
+        out.batched.push(packet);
+        out.size += bytes;
+        if (!out.flushing) {
+          out.flushing = true;
+          queueMicrotask(() => this.flush(node, out));
+        }
+        return;
+      }
+    }
+    this.flush(node, out);
+    this.transmitAlone(node, out, packet, json);
+  }
+
+  /** Sends the packets batched this tick as one frame. */
+  private flush(node: string, out: Outgoing): void {
+    out.flushing = false;
+    if (out.parts.length === 0 || this.out.get(node) !== out) return;
+    const s = out.next++;
+    const frame = encodeBatch({ f: this.self.node, i: this.self.inc, ti: out.inc! }, s, out.parts);
+    out.unacked.push({ s, frame, packets: out.batched, at: Date.now() });
+    out.parts = [];
+    out.batched = [];
+    out.size = 0;
+    this.nats.publish(this.subjects.node(node), frame);
+  }
+
+  private transmitAlone(node: string, out: Outgoing, packet: Sequenced, json: boolean): void {
     const origin: Origin = { f: this.self.node, i: this.self.inc, ti: out.inc! };
     const frame = encode({ ...origin, s: out.next, ...packet } as Packet, json);
     const now = Date.now();
     const subject = this.subjects.node(node);
     if (frame.length <= this.maxChunk) {
       const s = out.next++;
-      out.unacked.push({ s, frame, packet, at: now });
+      out.unacked.push({ s, frame, packets: [packet], at: now });
       this.nats.publish(subject, frame);
       return;
     }
@@ -92,7 +131,7 @@ export class Streams {
       const last = index === pieces.length - 1;
       const s = out.next++;
       const piece = encode({ ...origin, s, k: 'x', b, ...(last ? { last: 1 as const } : {}) }, false);
-      out.unacked.push({ s, frame: piece, packet: last ? packet : undefined, at: now });
+      out.unacked.push({ s, frame: piece, packets: last ? [packet] : undefined, at: now });
       this.nats.publish(subject, piece);
     });
   }
@@ -118,10 +157,8 @@ export class Streams {
     this.in.delete(node);
     if (!out) return;
     const lost: Sequenced[] = [];
-    for (let i = out.head; i < out.unacked.length; i++) {
-      const packet = out.unacked[i]!.packet;
-      if (packet) lost.push(packet);
-    }
+    for (let i = out.head; i < out.unacked.length; i++) lost.push(...(out.unacked[i]!.packets ?? []));
+    lost.push(...out.batched);
     for (const { packet } of out.waiting) lost.push(packet);
     if (lost.length > 0) this.events.failed(node, lost);
   }
@@ -201,6 +238,10 @@ export class Streams {
     incoming.expected++;
     if (incoming.expected - 1 - incoming.acked >= ACK_EVERY) this.ack(node, incoming);
     const sequenced = packet as Packet & Sequenced;
+    if (sequenced.k === 'b') {
+      for (const one of sequenced.p) this.events.deliver(node, one);
+      return;
+    }
     if (sequenced.k === 'x') {
       incoming.pieces.push(sequenced.b);
       if (sequenced.last !== 1) return;

@@ -46,7 +46,7 @@ export interface PoolBackend {
 }
 
 /** The worker-side module and export that run a batch (built .js next to us, else the dist build, else .ts). */
-function batchLocator(): Locator {
+export function batchLocator(): Locator {
   const candidates = [new URL('./pool-worker.js', import.meta.url)];
   if (process.env.TROUPE_HOST !== 'src') candidates.push(new URL('../../dist/src/multiprocessing/pool-worker.js', import.meta.url));
   const found = candidates.find((url) => existsSync(fileURLToPath(url)));

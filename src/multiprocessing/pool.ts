@@ -15,6 +15,7 @@ import { multiprocessing } from './extension.js';
 import { identity } from './identity.js';
 import { DEBUG, mpLog } from './logging.js';
 import { poolBackend, type PoolBackend, type PoolSlot } from './pool-backend.js';
+import { clusterBackend } from './pool-cluster.js';
 import { checkChunksize, iteratorOf, Job, locate } from './pool-jobs.js';
 import { PoolScheduler } from './pool-scheduler.js';
 import { describe } from '../describe.js';
@@ -79,7 +80,8 @@ export class Pool {
     const located = initializer ? locate(initializer, 'Pool initializer') : undefined;
     this.initargs = [...initargs];
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
-    this.backend = poolBackend({ ended: (slot) => this.onEnded(slot), terminate: () => this.terminate() });
+    const events = { ended: (slot: PoolSlot) => this.onEnded(slot), terminate: () => this.terminate() };
+    this.backend = options.cluster === true ? clusterBackend(events) : poolBackend(events);
     this.scheduler = new PoolScheduler({
       size: processes,
       backend: this.backend,

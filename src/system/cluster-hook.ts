@@ -4,6 +4,7 @@
  * a lazy loader. The kernel never imports the cluster module, and a system without `cluster`
  * loads nothing of NATS.
  */
+import type { Locator } from '../define.js';
 import type { ActorDefinition, ActorRef, ClusterOptions, NodeInfo, SpawnOptions } from '../types.js';
 import type { SystemImpl } from './system.js';
 
@@ -16,8 +17,26 @@ export interface ClusterHook {
   spawn(def: ActorDefinition, options: SpawnOptions, parent: string | null): Promise<ActorRef> | undefined;
   /** the holder of a global name, from the local replica */
   lookup(name: string): ActorRef | undefined;
+  /**
+   * Runs a Pool batch (`locator`'s export called with `[batch]`) on a pool worker of whichever
+   * node takes it (a NATS queue group); `taken` is called when a node has it. Rejects
+   * BrokenWorkerError when that node goes down first.
+   */
+  runPoolBatch(locator: Locator, batch: { worker?: unknown; initializer?: unknown; locators: Locator[] }, taken: () => void): Promise<unknown>;
+  /** calls `method` of a handle another node owns (a Queue, Lock, Pipe end ... that travelled here) */
+  invokeRemote(node: string, token: string, method: string, args: unknown[]): Promise<unknown>;
+  /** a handle of this node that travelled elsewhere, by its token */
+  exportedHandle(token: string): object | undefined;
   /** leaves the cluster (after this node's actors have stopped) */
   leave(): Promise<void>;
+}
+
+const JOINED = Symbol.for('troupe.clusters');
+
+/** The clusters systems of this process have joined (a cluster Pool runs on the first). */
+export function joinedClusters(): Set<ClusterHook> {
+  const slots = globalThis as unknown as Record<symbol, Set<ClusterHook> | undefined>;
+  return (slots[JOINED] ??= new Set());
 }
 
 export type JoinCluster = (system: SystemImpl, options: ClusterOptions) => Promise<ClusterHook>;

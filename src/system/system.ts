@@ -372,7 +372,7 @@ function registeredHostModules(): string[] {
 
 /** Creates an independent actor system (its own pool of workers). */
 export async function createSystem(options: CreateSystemOptions = {}): Promise<System> {
-  if (typeof options !== 'object' || options === null) throw new ValueError('createSystem(options?) takes an object { hosts?, logger?, name?, watchdog? }');
+  if (typeof options !== 'object' || options === null) throw new ValueError('createSystem(options?) takes an object { hosts?, logger?, name?, watchdog?, cluster? }');
   if (options.hosts !== undefined && (!Number.isInteger(options.hosts) || options.hosts < 1)) {
     throw new ValueError(`createSystem({ hosts }) must be a positive integer (got ${describe(options.hosts)})`);
   }

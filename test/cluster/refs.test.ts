@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSystem, defineActor, NoProcError, type ActorRef, type System } from '../../src/index.js';
+import { Lock, Queue } from '../../src/multiprocessing/index.js';
 import { Crasher, Recorder } from '../fixtures/cluster/actors.js';
 import { MUST_RUN, NatsServer, NO_NATS, NodeProcess, nextEvent, seen } from './harness.js';
 
@@ -87,6 +88,18 @@ describe.skipIf(NO_NATS !== undefined)(`refs across nodes${NO_NATS ? ` (skipped:
     there.send({ type: 'tell', to: here, n: 'hello' });
     await expect.poll(() => here.ask({ type: 'seen' }), { timeout: 5000 }).toEqual(['hello']);
     await Promise.all([here.stop(), there.stop()]);
+  });
+
+  it('lets a Queue and a Lock travel to another node: their calls run on the node that owns them', async () => {
+    const ref = await system.spawn(Recorder, { node: 'b', placement: 'main' });
+    const q = new Queue<string>();
+    expect(await ref.ask({ type: 'queue', q, item: 'from b' })).toBe(1);
+    expect(await q.get()).toBe('from b');
+    const lock = new Lock();
+    expect(await ref.ask({ type: 'lock', lock })).toBe(true);
+    expect(await lock.acquire({ block: false })).toBe(true);
+    lock.release();
+    await ref.stop();
   });
 
   it('runs a remote actor on a worker of its node', async () => {
