@@ -42,7 +42,7 @@ export class ClusterNode implements ClusterHook {
   /** parts by op prefix (`names.`, `pool.`) */
   readonly parts = new Map<string, NodePart>();
   /** global names, once their bucket is open */
-  globalNames: GlobalNames | undefined;
+  names: GlobalNames | undefined;
   /** this node as its streams sign packets (the incarnation changes when it rejoins) */
   private readonly identity: { node: string; inc: string };
   private timer: NodeJS.Timeout | undefined;
@@ -158,7 +158,7 @@ export class ClusterNode implements ClusterHook {
   }
 
   lookup(name: string): ActorRef | undefined {
-    return this.globalNames?.lookup(name);
+    return this.names?.lookup(name);
   }
 
   invokeRemote(node: string, token: string, method: string, args: unknown[]): Promise<unknown> {
@@ -177,6 +177,10 @@ export class ClusterNode implements ClusterHook {
     return this.handles.handle(token);
   }
 
+  globalNames(): Array<[string, string]> {
+    return this.names?.entries() ?? [];
+  }
+
   runPoolBatch(locator: Locator, batch: { locators: Locator[] }, taken: () => void): Promise<unknown> {
     if (this.left) return Promise.reject(new NoProcError('this node has left the cluster'));
     return (this.parts.get('pool') as ClusterPool).run(locator, batch, taken);
@@ -184,9 +188,9 @@ export class ClusterNode implements ClusterHook {
 
   spawn(def: ActorDefinition, options: SpawnOptions, parent: string | null): Promise<ActorRef> | undefined {
     if (options.global === true) {
-      if (!this.globalNames) return Promise.reject(new RuntimeError('global names need JetStream: start nats-server with -js'));
+      if (!this.names) return Promise.reject(new RuntimeError('global names need JetStream: start nats-server with -js'));
       if (typeof options.name !== 'string' || options.name === '') return Promise.reject(new ValueError('spawn({ global: true }) needs a { name }'));
-      return this.globalNames.spawn(def, { ...options, global: undefined }, parent);
+      return this.names.spawn(def, { ...options, global: undefined }, parent);
     }
     if (options.node === undefined || options.node === this.node) return undefined;
     if (typeof options.node !== 'string') return Promise.reject(new ValueError(`spawn { node } must be a node name or 'any' (got ${typeof options.node})`));
