@@ -31,7 +31,7 @@ export async function joinCluster(system: SystemImpl, options: ClusterOptions): 
   const nats = await connectNats(options, node);
   const member = new ClusterNode(system, nats, subjects(cluster), node, downAfter);
   try {
-    member.globalNames = await openNames(member);
+    member.names = await openNames(member);
   } catch (error) {
     member.log.warn({ err: error }, 'global names are off: the NATS server has no JetStream (start it with -js)');
   }

@@ -8,6 +8,9 @@
 import { nanoid } from 'nanoid';
 import type { NodeInfo } from '../types.js';
 
+/** why a node that said goodbye is down */
+export const LEFT = 'it left the cluster';
+
 export interface Heartbeat {
   node: string;
   inc: string;
@@ -68,7 +71,7 @@ export class Membership {
       peer = undefined;
     }
     if (beat.bye === 1) {
-      if (peer) this.takeDown(peer, 'it left the cluster');
+      if (peer) this.takeDown(peer, LEFT);
       return;
     }
     if (peer === undefined) {

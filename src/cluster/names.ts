@@ -44,17 +44,33 @@ export class GlobalNames {
       try {
         for await (const entry of iterator) {
           const name = nameOf(entry.key);
-          if (entry.operation !== 'PUT') {
-            if (this.replica.get(name)?.rev !== undefined) this.replica.delete(name);
-            continue;
+          if (entry.operation !== 'PUT') this.replica.delete(name);
+          else {
+            const { node, id } = JSON.parse(entry.string()) as { node: string; id: string };
+            this.replica.set(name, { node, id, rev: entry.revision });
           }
-          const { node, id } = JSON.parse(entry.string()) as { node: string; id: string };
-          this.replica.set(name, { node, id, rev: entry.revision });
+          this.shown(name);
         }
       } catch (error) {
         this.member.log.warn({ err: error }, 'the global-name watch ended');
       }
     })();
+  }
+
+  /** Tells the hosts' name tables (a local name of the same name hides the global one). */
+  private shown(name: string): void {
+    const system = this.member.system;
+    system.nameChanged(name, system.directory.idOf(name));
+  }
+
+  /** Every global name whose holder is up, with its id. */
+  entries(): Array<[string, string]> {
+    const out: Array<[string, string]> = [];
+    for (const name of this.replica.keys()) {
+      const ref = this.lookup(name);
+      if (ref) out.push([name, ref.id]);
+    }
+    return out;
   }
 
   holder(name: string): Holder | undefined {
@@ -86,8 +102,12 @@ export class GlobalNames {
     const where = this.member.remote.nodeOf(ref.id) ?? this.member.node;
     rev = await this.bucket.update(key, JSON.stringify({ node: where, id: ref.id }), rev);
     this.replica.set(name, { node: where, id: ref.id, rev });
+    this.shown(name);
     void ref.exited.then(() => {
-      if (this.replica.get(name)?.rev === rev) this.replica.delete(name);
+      if (this.replica.get(name)?.rev === rev) {
+        this.replica.delete(name);
+        this.shown(name);
+      }
       return this.bucket.delete(key, { previousSeq: rev });
     }).catch(() => {});
     return ref;
@@ -112,6 +132,7 @@ export class GlobalNames {
     for (const [name, holder] of [...this.replica]) {
       if (holder.node !== node) continue;
       this.replica.delete(name);
+      this.shown(name);
       // every live node tries; the revision check lets exactly one delete count
       void this.bucket.delete(keyOf(name), { previousSeq: holder.rev }).catch(() => {});
     }

@@ -16,7 +16,8 @@ import { Calls } from './calls.js';
 import { HandleExports } from './handle-exports.js';
 import type { Nats, Subjects } from './connection.js';
 import type { Sequenced } from './frame.js';
-import { Membership, type Heartbeat } from './membership.js';
+import { LEFT, Membership, type Heartbeat } from './membership.js';
+import type { GlobalNames } from './names.js';
 import type { ClusterPool } from './pool.js';
 import { Remote } from './remote.js';
 import { serveSpawn, spawned, spawnRequest, type SpawnRequest } from './spawn.js';
@@ -41,7 +42,9 @@ export class ClusterNode implements ClusterHook {
   /** parts by op prefix (`names.`, `pool.`) */
   readonly parts = new Map<string, NodePart>();
   /** global names, once their bucket is open */
-  globalNames: { lookup(name: string): ActorRef | undefined; spawn(def: ActorDefinition, options: SpawnOptions, parent: string | null): Promise<ActorRef>; holder(name: string): { node: string; id: string } | undefined } | undefined;
+  names: GlobalNames | undefined;
+  /** this node as its streams sign packets (the incarnation changes when it rejoins) */
+  private readonly identity: { node: string; inc: string };
   private timer: NodeJS.Timeout | undefined;
   private readonly subscriptions: Array<{ unsubscribe(): void }> = [];
   private left = false;
@@ -63,8 +66,8 @@ export class ClusterNode implements ClusterHook {
       refused: (name, inc) => this.streams.control(name, inc, { k: 'stale' }),
       counts: () => ({ actors: system.directory.entries.size, hosts: [...system.hostList].length }),
     });
-    const self = { node, inc: this.membership.inc };
-    this.streams = new Streams(nats, subjects, self, {
+    this.identity = { node, inc: this.membership.inc };
+    this.streams = new Streams(nats, subjects, this.identity, {
       deliver: (from, packet) => this.deliver(from, packet),
       failed: (to, packets) => this.failed(to, packets),
       accepts: (name, inc) => this.membership.accepts(name, inc),
@@ -80,13 +83,9 @@ export class ClusterNode implements ClusterHook {
       isUp: (name) => this.membership.isUp(name),
       send: (to, packet, json) => this.streams.send(to, packet, json),
       call: (to, op, args, fallback) => this.calls.call(to, op, args, undefined, fallback),
-      globalNode: (name) => this.globalNames?.holder(name),
       exportHandles: (value, holder) => this.handles.export(value, holder),
     });
-    this.streamsSelf = self;
   }
-
-  private readonly streamsSelf: { node: string; inc: string };
 
   start(): void {
     joinRegistry(this.remote);
@@ -148,7 +147,7 @@ export class ClusterNode implements ClusterHook {
     if (this.left) return;
     this.log.warn({ why }, 'rejoining the cluster as a new incarnation');
     this.membership.reincarnate(why);
-    this.streamsSelf.inc = this.membership.inc;
+    this.identity.inc = this.membership.inc;
     this.streams.restart();
   }
 
@@ -159,7 +158,7 @@ export class ClusterNode implements ClusterHook {
   }
 
   lookup(name: string): ActorRef | undefined {
-    return this.globalNames?.lookup(name);
+    return this.names?.lookup(name);
   }
 
   invokeRemote(node: string, token: string, method: string, args: unknown[]): Promise<unknown> {
@@ -178,6 +177,10 @@ export class ClusterNode implements ClusterHook {
     return this.handles.handle(token);
   }
 
+  globalNames(): Array<[string, string]> {
+    return this.names?.entries() ?? [];
+  }
+
   runPoolBatch(locator: Locator, batch: { locators: Locator[] }, taken: () => void): Promise<unknown> {
     if (this.left) return Promise.reject(new NoProcError('this node has left the cluster'));
     return (this.parts.get('pool') as ClusterPool).run(locator, batch, taken);
@@ -185,9 +188,9 @@ export class ClusterNode implements ClusterHook {
 
   spawn(def: ActorDefinition, options: SpawnOptions, parent: string | null): Promise<ActorRef> | undefined {
     if (options.global === true) {
-      if (!this.globalNames) return Promise.reject(new RuntimeError('global names need JetStream: start nats-server with -js'));
+      if (!this.names) return Promise.reject(new RuntimeError('global names need JetStream: start nats-server with -js'));
       if (typeof options.name !== 'string' || options.name === '') return Promise.reject(new ValueError('spawn({ global: true }) needs a { name }'));
-      return this.globalNames.spawn(def, { ...options, global: undefined }, parent);
+      return this.names.spawn(def, { ...options, global: undefined }, parent);
     }
     if (options.node === undefined || options.node === this.node) return undefined;
     if (typeof options.node !== 'string') return Promise.reject(new ValueError(`spawn { node } must be a node name or 'any' (got ${typeof options.node})`));
@@ -281,7 +284,9 @@ export class ClusterNode implements ClusterHook {
   }
 
   private nodeDown(node: string, _inc: string, why: string): void {
-    this.log.warn({ peer: node, why }, 'nodedown');
+    // a goodbye is news; silence is a warning
+    if (why === LEFT) this.log.info({ peer: node, why }, 'nodedown');
+    else this.log.warn({ peer: node, why }, 'nodedown');
     this.streams.forget(node);
     this.calls.down(node);
     this.remote.nodeDown(node);

@@ -24,8 +24,6 @@ export interface RemoteLinks {
   isUp(node: string): boolean;
   send(node: string, packet: Sequenced, json: boolean): void;
   call(node: string, op: string, args: unknown[], fallback?: { value: unknown }): Promise<unknown>;
-  /** a global name's holder */
-  globalNode(name: string): { node: string; id: string } | undefined;
   /** handles that must stay on this node, replaced by their remote form (handle-exports.ts) */
   exportHandles<T>(value: T, holder: string): T;
 }

@@ -17,6 +17,8 @@ export interface ClusterHook {
   spawn(def: ActorDefinition, options: SpawnOptions, parent: string | null): Promise<ActorRef> | undefined;
   /** the holder of a global name, from the local replica */
   lookup(name: string): ActorRef | undefined;
+  /** every global name with its holder's id (a new host's name table) */
+  globalNames(): Array<[string, string]>;
   /**
    * Runs a Pool batch (`locator`'s export called with `[batch]`) on a pool worker of whichever
    * node takes it (a NATS queue group); `taken` is called when a node has it. Rejects

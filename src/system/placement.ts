@@ -76,6 +76,13 @@ export class Placement {
   async spawnLocated(locator: Locator, options: LocatedSpawn): Promise<ActorRef> {
     const where = checkSpawnOptions(options);
     const parent = options.parent ?? null;
+    if (this.system.cluster && ((options.node !== undefined && options.node !== this.system.node) || options.global === true)) {
+      // §10: a worker's spawn on another node (or with a global name) goes through the cluster
+      const { load } = await import('../hosts/load.js');
+      const def = await load(locator);
+      if (!isDefinition(def)) throw new ValueError(`the export ${locator.by === 'export' ? locator.exportName : locator.name} is not an actor definition`);
+      return this.spawn(def, options, parent);
+    }
     if (where === 'main') {
       const { load } = await import('../hosts/load.js');
       const def = await load(locator);

@@ -145,7 +145,7 @@ export class SystemImpl extends EventEmitter implements System, Peer {
         ended: (host, end) => this.hosts.ended(host, end),
       },
       allocateSite,
-      boot: () => ({ extensions: this.hostModules(), names: [...this.directory.names] }),
+      boot: () => ({ extensions: this.hostModules(), names: [...(this.cluster?.globalNames() ?? []), ...this.directory.names] }),
     });
     return this.pool;
   }
@@ -214,7 +214,9 @@ export class SystemImpl extends EventEmitter implements System, Peer {
 
   /** Binds `name` to a live actor (a supervisor re-binding a restarted child's name). */
   nameChanged(name: string, id: string | undefined): void {
-    for (const host of this.hostList) host.nameChanged([name, id]);
+    // §10: a global name shows through where no local one hides it (hosts answer get() too)
+    const shown = id ?? this.cluster?.lookup(name)?.id;
+    for (const host of this.hostList) host.nameChanged([name, shown]);
   }
 
   /** Registers an entry an extension runs (a Process): the kernel routes to its site and asks `control` to end it. */

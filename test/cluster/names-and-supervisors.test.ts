@@ -39,6 +39,16 @@ describe.skipIf(NO_NATS !== undefined)(`global names and supervisors across node
     await mine.stop();
   });
 
+  it('answers global names in workers too, synchronously', async () => {
+    const onWorker = await system.spawn(Recorder, { node: 'b' });
+    expect(await onWorker.ask({ type: 'lookup', name: 'basket' }, { timeout: 15_000 })).toBeNull();
+    const basket = await system.spawn(Recorder, { name: 'basket', global: true, placement: 'main' });
+    await expect.poll(() => onWorker.ask({ type: 'lookup', name: 'basket' }), { timeout: 5000 }).toBe(basket.id);
+    await basket.stop();
+    await expect.poll(() => onWorker.ask({ type: 'lookup', name: 'basket' }), { timeout: 5000 }).toBeNull();
+    await onWorker.stop();
+  }, 30_000);
+
   it('frees the global names of a node that goes down', async () => {
     const doomed = await NodeProcess.start({ url: server.url, cluster: 'names', node: 'doomed-names' });
     await seen(system, 'doomed-names');

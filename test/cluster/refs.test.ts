@@ -102,9 +102,14 @@ describe.skipIf(NO_NATS !== undefined)(`refs across nodes${NO_NATS ? ` (skipped:
     await ref.stop();
   });
 
-  it('runs a remote actor on a worker of its node', async () => {
+  it('runs a remote actor on a worker of its node, which reaches handles and nodes from there', async () => {
     const ref = await system.spawn(Recorder, { node: 'b' });
     expect(await ref.ask({ type: 'echo', value: 42 }, { timeout: 15_000 })).toBe(42);
+    const q = new Queue<string>();
+    expect(await ref.ask({ type: 'queue', q, item: 'from a worker of b' })).toBe(1);
+    expect(await q.get()).toBe('from a worker of b');
+    // a child spawned from that worker on this node
+    expect(await ref.ask({ type: 'spawnOn', node: 'main' }, { timeout: 10_000 })).toBe('main');
     await ref.stop();
   }, 30_000);
 
