@@ -9,18 +9,18 @@ import type { System } from 'troupe';
 import { crash, kill, killHost } from 'troupe/testing';
 import type { SoakContext } from './context.js';
 import { describe } from './ledger.js';
-import { FAULT_KINDS, type FaultKind } from './report.js';
+import type { FaultKind } from './report.js';
 import { TREE_NAMES } from './tree.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function chaosLoop(ctx: SoakContext, system: System): Promise<void> {
+export async function chaosLoop(ctx: SoakContext, system: System, kinds: readonly FaultKind[]): Promise<void> {
   const rng = ctx.rng.fork(1);
   let bag: FaultKind[] = [];
   while (!ctx.stopping) {
     await sleep(rng.int(25, 150));
     if (ctx.stopping) break;
-    if (bag.length === 0) bag = rng.shuffle(FAULT_KINDS);
+    if (bag.length === 0) bag = rng.shuffle(kinds);
     const kind = bag[0]!;
     if (await inject(ctx, system, kind, rng.next())) bag.shift();
   }

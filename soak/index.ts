@@ -31,10 +31,19 @@ createInterface({ input: child.stdout! }).on('line', (line) => {
     if (brokenSamples.length < 5) brokenSamples.push(line.slice(0, 200));
   }
 });
+// the runner's stderr: Python-style tracebacks of processes that failed (`Process name:` and the
+// stack), kept to explain a failure; the last lines, in case the runner itself dies
 const stderrTail: string[] = [];
+const tracebacks: string[][] = [];
+let traceback: string[] | undefined;
 createInterface({ input: child.stderr! }).on('line', (line) => {
   stderrTail.push(line);
   if (stderrTail.length > 40) stderrTail.shift();
+  if (/^Process [^ ]+:$/.test(line)) {
+    traceback = tracebacks.length < 5 ? [line] : undefined;
+    if (traceback) tracebacks.push(traceback);
+  } else if (traceback && traceback.length < 8) traceback.push(line);
+  else traceback = undefined;
 });
 
 const progress = new Progress();
@@ -59,6 +68,7 @@ if (!report) {
   report.logLines = logLines;
   report.brokenLogLines = brokenLogLines;
   for (const sample of brokenSamples) report.failures.push(`log line not JSON: ${sample}`);
+  if (report.wrong > 0) for (const lines of tracebacks) report.failures.push(`stderr: ${lines.join("\n      ")}`);
   if (code !== 0) report.failures.push(`the runner exited with code ${code} (signal ${signal})`);
   console.log(formatReport(report));
   if (options.json) console.log(JSON.stringify(report));

@@ -24,6 +24,13 @@ export const FAULT_KINDS = [
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
+/** The kinds of fault that have victims among the workloads run (`--only`). */
+export function faultKinds(only: ReadonlySet<string>): FaultKind[] {
+  const processes = ['queue', 'joinable', 'pipe', 'sync'].some((name) => only.has(name));
+  // the tree is always there: actor faults always have victims
+  return FAULT_KINDS.filter((kind) => (kind.startsWith('process.') ? processes : kind.startsWith('pool.') ? only.has('pool') : true));
+}
+
 export interface SoakReport {
   seed: number;
   seconds: number;

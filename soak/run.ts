@@ -14,7 +14,7 @@ import { pipeRound } from './pipes.js';
 import { poolRound } from './pool.js';
 import { Prng } from './prng.js';
 import { joinableRound, queueRound } from './queues.js';
-import { FAULT_KINDS, type RunnerMessage } from './report.js';
+import { faultKinds, type RunnerMessage } from './report.js';
 import { syncRound } from './sync.js';
 import { asker, backToFullStrength, superviseTree } from './tree.js';
 
@@ -44,22 +44,25 @@ const progress = setInterval(() => {
   send({ type: 'progress', elapsedMs: performance.now() - started, ops: ledger.totalOps(), faults: ledger.totalFaults(), failures: ledger.failureCount() });
 }, 1000);
 
+const only = new Set(options.only);
+const ROUNDS = [
+  ['queue', queueRound],
+  ['joinable', joinableRound],
+  ['pipe', pipeRound],
+  ['sync', syncRound],
+  ['pool', poolRound],
+] as const;
+const rounds = ROUNDS.filter(([name]) => only.has(name));
 const workloads = [
-  loop('queue', 1, queueRound),
-  loop('joinable', 2, joinableRound),
-  loop('pipe', 3, pipeRound),
-  loop('sync', 4, syncRound),
-  loop('pool', 5, poolRound),
-  asker(ctx, system, 0),
-  asker(ctx, system, 1),
+  ...rounds.map(([name, round]) => loop(name, 1 + ROUNDS.findIndex(([n]) => n === name), round)),
+  ...(only.has('tree') ? [asker(ctx, system, 0), asker(ctx, system, 1)] : []),
 ];
-const chaos = chaosLoop(ctx, system);
+const chaos = chaosLoop(ctx, system, faultKinds(only));
 
 await new Promise((resolve) => setTimeout(resolve, options.seconds * 1000));
 // a run injects every kind of fault and finishes a round of every workload at least once: a short
 // run on a slow machine goes on (bounded)
-const WORKLOADS = ['queue', 'joinable', 'pipe', 'sync', 'pool'];
-const unfinished = (): boolean => FAULT_KINDS.some((kind) => ledger.faults[kind] === 0) || WORKLOADS.some((name) => !ledger.ops.get(`${name}.round`)?.ok);
+const unfinished = (): boolean => faultKinds(only).some((kind) => ledger.faults[kind] === 0) || rounds.some(([name]) => !ledger.ops.get(`${name}.round`)?.ok);
 const extraUntil = performance.now() + options.hungMs;
 while (unfinished() && performance.now() < extraUntil) {
   await new Promise((resolve) => setTimeout(resolve, 100));

@@ -5,7 +5,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createSystem, ValueError, type SupervisorEvent } from 'troupe';
-import { Queue } from 'troupe/multiprocessing';
+import { BoundedSemaphore, Process, Queue } from 'troupe/multiprocessing';
 import { collectEvents, waitForRestart } from 'troupe/testing';
 import { Worker } from './fixtures/sup-workers.js';
 
@@ -83,5 +83,31 @@ describe('Maps with object keys in messages (found by fuzzing the manager proxie
     } finally {
       await system.shutdown();
     }
+  });
+});
+
+describe('BoundedSemaphore permits of a holder killed mid-release (found by the soak)', () => {
+  it('are not returned twice when the holder had put its permit back in shared memory before it died', async () => {
+    const sem = new BoundedSemaphore(2);
+    await sem.acquire(); // main holds one permit throughout
+    // B takes the other permit, then does what release() does first — the permit goes back in
+    // shared memory — and ends before telling the lock manager (as a kill between the two would)
+    const value = new Int32Array((sem as unknown as { sab: SharedArrayBuffer }).sab);
+    const b = new Process({
+      target: async (s: BoundedSemaphore, word: Int32Array) => {
+        await s.acquire();
+        Atomics.add(word, 0, 1);
+      },
+      args: [sem, value],
+    });
+    b.start();
+    await b.join(10_000);
+    expect(b.exitcode).toBe(0);
+    // this acquire reaches the lock manager after it has handled B's death
+    expect(await sem.acquire({ timeout: 5000 })).toBe(true);
+    expect(sem.getValue()).toBe(0); // main holds both permits: none was made up for B
+    sem.release();
+    sem.release();
+    expect(() => sem.release()).toThrow(ValueError);
   });
 });

@@ -1,7 +1,10 @@
 /**
  * Semaphore acquires always reach the manager (it must know who holds permits): FIFO waiters,
- * timeouts, and the permits of a holder that died returned — at most up to the initial value, so a
- * semaphore used as a signal counter never gains permits nobody released.
+ * timeouts, and the permits of a holder that died returned — never past the initial value less
+ * what live holders hold, so a semaphore used as a signal counter never gains permits nobody
+ * released, and a holder killed between its release in shared memory and its message (the
+ * permit is back already) is not paid twice: what a dead holder is owed is returned only as room
+ * appears, when the release messages still in flight arrive.
  */
 import type { Holders, Reply } from './holders.js';
 import type { Warn } from './locks.js';
@@ -20,6 +23,8 @@ interface SemEntry {
   queue: Waiter[];
   /** permits taken and not yet given back, per token */
   holdings: Map<number, number>;
+  /** permits of dead holders not returned yet (some may have been released before the death) */
+  owed: number;
 }
 
 function cas(words: Int32Array, index: number, expected: number, next: number): boolean {
@@ -37,7 +42,7 @@ export class Semaphores {
   private entry(id: string, sab: SharedArrayBuffer, initial: number): SemEntry {
     let entry = this.sems.get(id);
     if (entry === undefined) {
-      entry = { id, words: new Int32Array(sab), initial, queue: [], holdings: new Map() };
+      entry = { id, words: new Int32Array(sab), initial, queue: [], holdings: new Map(), owed: 0 };
       this.sems.set(id, entry);
     }
     return entry;
@@ -67,7 +72,27 @@ export class Semaphores {
     const held = sem.holdings.get(message.token) ?? 0;
     if (held > 1) sem.holdings.set(message.token, held - 1);
     else sem.holdings.delete(message.token);
+    if (sem.owed > 0) this.repay(sem);
     this.settle(sem);
+  }
+
+  /**
+   * Returns what dead holders are owed, as far as there is room: free permits and those live
+   * holders hold never exceed the initial value. A release done in shared memory whose message is
+   * still in flight counts twice until its message arrives, so it makes no room before then.
+   */
+  private repay(sem: SemEntry, name?: string): void {
+    let live = 0;
+    for (const n of sem.holdings.values()) live += n;
+    for (;;) {
+      const value = Atomics.load(sem.words, SEM.VALUE);
+      const back = Math.min(sem.owed, sem.initial - value - live);
+      if (back <= 0) return;
+      if (!cas(sem.words, SEM.VALUE, value, value + back)) continue;
+      sem.owed -= back;
+      this.warn(`${name ?? 'a holder'} died holding ${back} semaphore permit(s); they were returned`, { semaphore: sem.id, holder: name, permits: back });
+      return;
+    }
   }
 
   /** Grants permits to waiters in order while any are free. */
@@ -85,6 +110,7 @@ export class Semaphores {
       head.reply(true, true);
     }
     Atomics.store(words, SEM.WAITERS, sem.queue.length);
+    // with no holder left, what is still owed was released before its holder died
     if (sem.queue.length === 0 && sem.holdings.size === 0) this.sems.delete(sem.id);
   }
 
@@ -98,14 +124,8 @@ export class Semaphores {
       }
       const held = sem.holdings.get(token) ?? 0;
       sem.holdings.delete(token);
-      for (;;) {
-        const value = Atomics.load(sem.words, SEM.VALUE);
-        const back = Math.min(held, sem.initial - value);
-        if (back <= 0) break;
-        if (!cas(sem.words, SEM.VALUE, value, value + back)) continue;
-        this.warn(`${name} died holding ${back} semaphore permit(s); they were returned`, { semaphore: sem.id, holder: name, permits: back });
-        break;
-      }
+      sem.owed += held;
+      if (sem.owed > 0) this.repay(sem, name);
       this.settle(sem);
     }
   }

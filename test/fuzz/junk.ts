@@ -41,6 +41,13 @@ export const oddities = fc.constantFrom<unknown>(
   Promise.resolve(1),
 );
 
+/** An instance of a class with #private fields, alone or nested: rejected even in the same thread. */
+export const privateState = fc.oneof(
+  fc.constant(new Private()),
+  fc.constant(new DerivedPrivate()),
+  fc.constant(new Private()).map((p) => ({ type: 'msg', payload: [p] })),
+);
+
 /** A value that cannot be sent between threads (SerializationError at the sender). */
 export const unserialisableLeaf = fc.oneof(
   fc.func(fc.integer()),
