@@ -48,7 +48,7 @@ describe.skipIf(NO_NATS !== undefined)(`refs across nodes${NO_NATS ? ` (skipped:
 
   beforeAll(async () => {
     server = await NatsServer.start();
-    system = await createSystem({ hosts: 1, logger: pino({ level: 'silent' }), cluster: { servers: server.url, name: 'refs', node: 'main', downAfter: 1000 } });
+    system = await createSystem({ hosts: 1, logger: pino({ level: 'silent' }), cluster: { servers: server.url, name: 'refs', node: 'main', downAfter: 2000 } });
     other = await NodeProcess.start({ url: server.url, cluster: 'refs', node: 'b' });
     await seen(system, 'b');
   }, 30_000);
