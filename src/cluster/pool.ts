@@ -8,7 +8,7 @@
 import { deserialize, serialize } from 'node:v8';
 import { nanoid } from 'nanoid';
 import type { Locator } from '../define.js';
-import { BrokenWorkerError, NoProcError, reviveError, serializeError } from '../errors.js';
+import { BrokenWorkerError, NoProcError, reviveError, SerializationError, serializeError } from '../errors.js';
 import { WIRE_VERSION } from './frame.js';
 import type { ClusterNode, NodePart } from './node.js';
 import { moduleOf, specifierOf } from './spawn.js';
@@ -73,6 +73,10 @@ export class ClusterPool implements NodePart {
     const frame = Buffer.allocUnsafe(body.length + 1);
     frame[0] = WIRE_VERSION;
     body.copy(frame, 1);
+    const max = this.member.nats.info?.max_payload;
+    if (max !== undefined && frame.length > max) {
+      return Promise.reject(new SerializationError(`a cluster Pool batch of ${frame.length} bytes is over the NATS server's max_payload (${max}); pass smaller items or a smaller chunksize`));
+    }
     return new Promise((resolve, reject) => {
       this.pending.set(task.id, { resolve, reject, taken, frame, at: Date.now() });
       this.member.nats.publish(this.member.subjects.pool, frame);

@@ -11,8 +11,8 @@ import type { Logger } from 'pino';
 import { chunkSize, decode, encode, encodeBatch, split, WireVersionError, type Control, type Origin, type Packet, type Sequenced } from './frame.js';
 import type { Nats, Subjects } from './connection.js';
 
-/** Acknowledge at least every this many delivered packets (and on every tick). */
-const ACK_EVERY = 256;
+/** Acknowledge at least every this many delivered frames (and on every tick): a frame may hold a whole tick of packets. */
+const ACK_EVERY = 8;
 
 export interface StreamEvents {
   /** a packet from `node`, in order, once */

@@ -30,14 +30,14 @@ describe.skipIf(NO_NATS !== undefined)(`cluster failures${NO_NATS ? ` (skipped: 
     const server = await NatsServer.start({ maxPayload: options.maxPayload });
     cleanup.push(() => server.close());
     const { logger, records } = capture();
-    const system = await createSystem({ hosts: 1, logger, cluster: { servers: server.url, name, node: 'main', downAfter: options.downAfter ?? 1000 } });
+    const system = await createSystem({ hosts: 1, logger, cluster: { servers: server.url, name, node: 'main', downAfter: options.downAfter ?? 2000 } });
     cleanup.push(() => system.shutdown());
     let proxy: Proxy | undefined;
     if (options.via === 'proxy') {
       proxy = await Proxy.start(server.port);
       cleanup.push(() => proxy!.close());
     }
-    const other = await NodeProcess.start({ url: proxy?.url ?? server.url, cluster: name, node: 'b', downAfter: options.downAfter ?? 1000 });
+    const other = await NodeProcess.start({ url: proxy?.url ?? server.url, cluster: name, node: 'b', downAfter: options.downAfter ?? 2000 });
     await seen(system, 'b');
     return { server, system, other, proxy, records };
   }
@@ -55,7 +55,7 @@ describe.skipIf(NO_NATS !== undefined)(`cluster failures${NO_NATS ? ` (skipped: 
   }, 30_000);
 
   it('reports what was in flight when the outage outlasts downAfter: asks reject, the node comes back', async () => {
-    const { server, system } = await cluster('outage', { downAfter: 800 });
+    const { server, system } = await cluster('outage', { downAfter: 1500 });
     const ref = await system.spawn(Recorder, { node: 'b', placement: 'main' });
     await server.stop();
     const pending = ref.ask({ type: 'echo', value: 1 }, { timeout: 20_000 });
@@ -84,7 +84,7 @@ describe.skipIf(NO_NATS !== undefined)(`cluster failures${NO_NATS ? ` (skipped: 
   }, 30_000);
 
   it('takes a cut-off node down on both sides and lets it rejoin as a new incarnation when healed', async () => {
-    const { system, other, proxy } = await cluster('partition', { via: 'proxy', downAfter: 1000 });
+    const { system, other, proxy } = await cluster('partition', { via: 'proxy', downAfter: 2000 });
     const ref = await system.spawn(Recorder, { node: 'b', placement: 'main' });
     const down = nextEvent(system, 'nodedown', 'b');
     proxy!.cut();

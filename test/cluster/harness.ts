@@ -129,7 +129,7 @@ export class NodeProcess {
   static start(options: { url: string; cluster: string; node: string; downAfter?: number }): Promise<NodeProcess> {
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/cluster/node.ts'], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, NATS_URL: options.url, CLUSTER: options.cluster, CLUSTER_NODE: options.node, DOWN_AFTER: String(options.downAfter ?? 1000), TROUPE_HOST: 'src' },
+      env: { ...process.env, NATS_URL: options.url, CLUSTER: options.cluster, CLUSTER_NODE: options.node, DOWN_AFTER: String(options.downAfter ?? 2000), TROUPE_HOST: 'src' },
     });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`node ${options.node} did not start`)), 15_000);

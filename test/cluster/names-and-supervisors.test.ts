@@ -13,7 +13,7 @@ describe.skipIf(NO_NATS !== undefined)(`global names and supervisors across node
 
   beforeAll(async () => {
     server = await NatsServer.start();
-    system = await createSystem({ hosts: 1, logger: pino({ level: 'silent' }), cluster: { servers: server.url, name: 'names', node: 'main', downAfter: 1000 } });
+    system = await createSystem({ hosts: 1, logger: pino({ level: 'silent' }), cluster: { servers: server.url, name: 'names', node: 'main', downAfter: 2000 } });
     other = await NodeProcess.start({ url: server.url, cluster: 'names', node: 'b' });
     await seen(system, 'b');
   }, 30_000);

@@ -16,7 +16,7 @@ describe.skipIf(NO_NATS !== undefined)(`Pool across nodes${NO_NATS ? ` (skipped:
 
   beforeAll(async () => {
     server = await NatsServer.start();
-    system = await createSystem({ hosts: 1, logger: pino({ level: 'silent' }), cluster: { servers: server.url, name: 'pool', node: 'main', downAfter: 1000 } });
+    system = await createSystem({ hosts: 1, logger: pino({ level: 'silent' }), cluster: { servers: server.url, name: 'pool', node: 'main', downAfter: 2000 } });
   }, 30_000);
 
   afterAll(async () => {

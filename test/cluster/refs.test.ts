@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSystem, defineActor, NoProcError, type ActorRef, type System } from '../../src/index.js';
-import { Lock, Queue } from '../../src/multiprocessing/index.js';
+import { Lock, Manager, Pipe, Queue } from '../../src/multiprocessing/index.js';
 import { Crasher, Recorder } from '../fixtures/cluster/actors.js';
 import { MUST_RUN, NatsServer, NO_NATS, NodeProcess, nextEvent, seen } from './harness.js';
 
@@ -48,7 +48,7 @@ describe.skipIf(NO_NATS !== undefined)(`refs across nodes${NO_NATS ? ` (skipped:
 
   beforeAll(async () => {
     server = await NatsServer.start();
-    system = await createSystem({ hosts: 1, logger: pino({ level: 'silent' }), cluster: { servers: server.url, name: 'refs', node: 'main', downAfter: 1000 } });
+    system = await createSystem({ hosts: 1, logger: pino({ level: 'silent' }), cluster: { servers: server.url, name: 'refs', node: 'main', downAfter: 2000 } });
     other = await NodeProcess.start({ url: server.url, cluster: 'refs', node: 'b' });
     await seen(system, 'b');
   }, 30_000);
@@ -99,6 +99,21 @@ describe.skipIf(NO_NATS !== undefined)(`refs across nodes${NO_NATS ? ` (skipped:
     expect(await ref.ask({ type: 'lock', lock })).toBe(true);
     expect(await lock.acquire({ block: false })).toBe(true);
     lock.release();
+    await ref.stop();
+  });
+
+  it('lets Pipe ends and manager proxies travel to another node', async () => {
+    const ref = await system.spawn(Recorder, { node: 'b', placement: 'main' });
+    const [here, there] = Pipe<string>();
+    expect(await ref.ask({ type: 'pipe', conn: there, item: 'through the pipe' })).toBe(true);
+    expect(await here.recv()).toBe('through the pipe');
+    const manager = await Manager();
+    const d = await manager.dict<string, string>();
+    expect(await ref.ask({ type: 'dict', d })).toBe('b');
+    expect(await d.get('from')).toBe('b');
+    await manager.shutdown();
+    here.close();
+    there.close();
     await ref.stop();
   });
 
