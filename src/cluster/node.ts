@@ -64,6 +64,7 @@ export class ClusterNode implements ClusterHook {
       down: (name, inc, why) => this.nodeDown(name, inc, why),
       beat: (beat) => this.nats.publish(this.subjects.heartbeat, JSON.stringify(beat)),
       refused: (name, inc) => this.streams.control(name, inc, { k: 'stale' }),
+      clash: (beat) => this.log.error({ since: beat.since }, `another process joined the cluster as node "${node}": give every node its own name (cluster.node)`),
       counts: () => ({ actors: system.directory.entries.size, hosts: [...system.hostList].length }),
     });
     this.identity = { node, inc: this.membership.inc };
