@@ -45,6 +45,8 @@ export class Membership {
   private readonly peers = new Map<string, Peer>();
   /** another process heartbeats under this node's name (said once) */
   private clashed = false;
+  /** this node's earlier incarnations (their heartbeats may still be on the way back to us) */
+  private readonly past = new Set<string>();
   /** incarnations declared down (their packets are refused) */
   private readonly dead = new Set<string>();
 
@@ -67,7 +69,7 @@ export class Membership {
   /** A heartbeat (or the first packet) of a node arrived. */
   heard(beat: Heartbeat): void {
     if (beat.node === this.node) {
-      if (beat.inc !== this.inc && beat.bye !== 1 && !this.clashed) {
+      if (beat.inc !== this.inc && !this.past.has(beat.inc) && beat.bye !== 1 && !this.clashed) {
         this.clashed = true;
         this.events.clash(beat);
       }
@@ -123,6 +125,7 @@ export class Membership {
    * for us too, and comes up again when we hear it (its incarnation is not refused).
    */
   reincarnate(why: string): void {
+    this.past.add(this.inc);
     this.inc = nanoid(10);
     // whom we gave up on while cut off gave up on us too: all start again
     this.dead.clear();
