@@ -162,16 +162,18 @@ export class ClusterNode implements ClusterHook {
     return this.names?.lookup(name);
   }
 
-  invokeRemote(node: string, token: string, method: string, args: unknown[]): Promise<unknown> {
+  invokeRemote(node: string, token: string, method: string, args: unknown[], caller: string | undefined): Promise<unknown> {
     if (node === this.node) {
       try {
-        return Promise.resolve(this.handles.serve(node, 'invoke', [token, method, args]));
+        return Promise.resolve(this.handles.serve(node, 'invoke', [token, method, args, caller]));
       } catch (error) {
         return Promise.reject(error);
       }
     }
-    const exported = this.handles.export(args, `@${this.node}`);
-    return this.calls.call(node, 'handles.invoke', [token, method, exported], this.remote.pairs(exported));
+    const exported = this.handles.export(args, caller ?? `@${this.node}`);
+    const pairs = this.remote.pairs(exported);
+    if (caller !== undefined && this.system.directory.has(caller)) pairs.push([caller, this.node]);
+    return this.calls.call(node, 'handles.invoke', [token, method, exported, caller], pairs);
   }
 
   exportedHandle(token: string): object | undefined {
