@@ -1,8 +1,10 @@
 /**
  * The owning node's side of handles across nodes (handle-proxy.ts): a handle leaving this node is
- * kept here under a token, and the calls other nodes make on their proxies of it run on it here.
+ * kept here under a token, and the calls other nodes make on their proxies of it run on it here,
+ * as the remote actor that made them (so a lock's holder or a queue's consumer is that actor).
  */
 import { nanoid } from 'nanoid';
+import { active, asyncIdentity, trackAsyncIdentity } from '../caller.js';
 import { NoProcError } from '../errors.js';
 import { reviveHandles } from '../handles.js';
 import type { Runtime } from '../runtime.js';
@@ -63,11 +65,28 @@ export class HandleExports implements NodePart {
   /** A call another node made on its proxy of one of our handles. */
   serve(_from: string, op: string, args: unknown[]): unknown {
     if (op !== 'invoke') throw new NoProcError(`unknown handle operation ${op}`);
-    const [token, method, params] = args as [string, string, unknown[]];
+    const [token, method, params, caller] = args as [string, string, unknown[], string | undefined];
     const handle = this.exported.get(token) as Record<string, unknown> | undefined;
     if (!handle) throw new NoProcError('this handle is no longer known on its node (the node restarted?)');
     const member = handle[method];
     if (typeof member !== 'function') return member;
-    return (member as (...a: unknown[]) => unknown).apply(handle, params);
+    const call = (): unknown => (member as (...a: unknown[]) => unknown).apply(handle, params);
+    return caller === undefined ? call() : asCaller(caller, call);
+  }
+}
+
+/**
+ * Runs `fn` as the remote actor `caller` (what caller.ts reports, across awaits too): a lock it
+ * takes is held by that actor, which the lock manager monitors — so its exit, or its node going
+ * down, frees the lock as for any holder.
+ */
+function asCaller(caller: string, fn: () => unknown): unknown {
+  trackAsyncIdentity();
+  const previous = active.id;
+  active.id = caller;
+  try {
+    return asyncIdentity()!.run(caller, fn);
+  } finally {
+    active.id = previous;
   }
 }

@@ -24,7 +24,7 @@ export interface RemoteHandleData {
 }
 
 interface ClusterOps extends SystemExtension {
-  readonly ops: { invoke(args: [string, string, string, unknown[]]): Promise<unknown> };
+  readonly ops: { invoke(args: [string, string, string, unknown[], string | undefined]): Promise<unknown> };
 }
 
 /** The op a proxy in a worker calls: main forwards it to the handle's node. */
@@ -33,19 +33,21 @@ export const CLUSTER = defineExtension<ClusterOps>({
   hostModule: 'src/cluster/handle-proxy.js',
   create: (system: SystemImpl) => ({
     ops: {
-      invoke: ([node, token, method, args]) => {
+      invoke: ([node, token, method, args, caller]) => {
         if (!system.cluster) return Promise.reject(new Error('this system is not in a cluster'));
-        return system.cluster.invokeRemote(node, token, method, args);
+        return system.cluster.invokeRemote(node, token, method, args, caller);
       },
     },
   }),
 });
 
+/** Calls `method` on the owning node, on behalf of the actor calling here (a lock's holder, a queue's consumer). */
 function invoke(runtime: Runtime, data: RemoteHandleData, method: string, args: unknown[]): Promise<unknown> {
-  if (currentHost()) return extensionCall(CLUSTER, 'invoke', [data.node, data.token, method, args]);
+  const caller = runtime.currentSender();
+  if (currentHost()) return extensionCall(CLUSTER, 'invoke', [data.node, data.token, method, args, caller]);
   const cluster = (runtime.system as SystemImpl).cluster;
   if (!cluster) return Promise.reject(new Error(`a handle of node ${data.node} reached a system that is not in its cluster`));
-  return cluster.invokeRemote(data.node, data.token, method, args);
+  return cluster.invokeRemote(data.node, data.token, method, args, caller);
 }
 
 /** A live stand-in for a handle of another node. */

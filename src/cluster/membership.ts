@@ -33,6 +33,8 @@ export interface MembershipEvents {
   beat(heartbeat: Heartbeat): void;
   /** a heartbeat of an incarnation declared down: tell it to start again */
   refused(node: string, inc: string): void;
+  /** another process uses this node's name */
+  clash(beat: Heartbeat): void;
   /** this node's own counts */
   counts(): { actors: number; hosts: number };
 }
@@ -41,6 +43,10 @@ export class Membership {
   inc = nanoid(10);
   since = Date.now();
   private readonly peers = new Map<string, Peer>();
+  /** another process heartbeats under this node's name (said once) */
+  private clashed = false;
+  /** this node's earlier incarnations (their heartbeats may still be on the way back to us) */
+  private readonly past = new Set<string>();
   /** incarnations declared down (their packets are refused) */
   private readonly dead = new Set<string>();
 
@@ -62,7 +68,13 @@ export class Membership {
 
   /** A heartbeat (or the first packet) of a node arrived. */
   heard(beat: Heartbeat): void {
-    if (beat.node === this.node) return;
+    if (beat.node === this.node) {
+      if (beat.inc !== this.inc && !this.past.has(beat.inc) && beat.bye !== 1 && !this.clashed) {
+        this.clashed = true;
+        this.events.clash(beat);
+      }
+      return;
+    }
     if (this.dead.has(beat.inc)) return void (beat.bye === 1 || this.events.refused(beat.node, beat.inc));
     const now = Date.now();
     let peer = this.peers.get(beat.node);
@@ -113,6 +125,7 @@ export class Membership {
    * for us too, and comes up again when we hear it (its incarnation is not refused).
    */
   reincarnate(why: string): void {
+    this.past.add(this.inc);
     this.inc = nanoid(10);
     // whom we gave up on while cut off gave up on us too: all start again
     this.dead.clear();

@@ -64,6 +64,7 @@ export class ClusterNode implements ClusterHook {
       down: (name, inc, why) => this.nodeDown(name, inc, why),
       beat: (beat) => this.nats.publish(this.subjects.heartbeat, JSON.stringify(beat)),
       refused: (name, inc) => this.streams.control(name, inc, { k: 'stale' }),
+      clash: (beat) => this.log.error({ since: beat.since }, `another process joined the cluster as node "${node}": give every node its own name (cluster.node)`),
       counts: () => ({ actors: system.directory.entries.size, hosts: [...system.hostList].length }),
     });
     this.identity = { node, inc: this.membership.inc };
@@ -161,16 +162,18 @@ export class ClusterNode implements ClusterHook {
     return this.names?.lookup(name);
   }
 
-  invokeRemote(node: string, token: string, method: string, args: unknown[]): Promise<unknown> {
+  invokeRemote(node: string, token: string, method: string, args: unknown[], caller: string | undefined): Promise<unknown> {
     if (node === this.node) {
       try {
-        return Promise.resolve(this.handles.serve(node, 'invoke', [token, method, args]));
+        return Promise.resolve(this.handles.serve(node, 'invoke', [token, method, args, caller]));
       } catch (error) {
         return Promise.reject(error);
       }
     }
-    const exported = this.handles.export(args, `@${this.node}`);
-    return this.calls.call(node, 'handles.invoke', [token, method, exported], this.remote.pairs(exported));
+    const exported = this.handles.export(args, caller ?? `@${this.node}`);
+    const pairs = this.remote.pairs(exported);
+    if (caller !== undefined && this.system.directory.has(caller)) pairs.push([caller, this.node]);
+    return this.calls.call(node, 'handles.invoke', [token, method, exported, caller], pairs);
   }
 
   exportedHandle(token: string): object | undefined {

@@ -26,7 +26,7 @@ export interface ClusterHook {
    */
   runPoolBatch(locator: Locator, batch: { worker?: unknown; initializer?: unknown; locators: Locator[] }, taken: () => void): Promise<unknown>;
   /** calls `method` of a handle another node owns (a Queue, Lock, Pipe end ... that travelled here) */
-  invokeRemote(node: string, token: string, method: string, args: unknown[]): Promise<unknown>;
+  invokeRemote(node: string, token: string, method: string, args: unknown[], caller: string | undefined): Promise<unknown>;
   /** a handle of this node that travelled elsewhere, by its token */
   exportedHandle(token: string): object | undefined;
   /** leaves the cluster (after this node's actors have stopped) */

@@ -102,6 +102,21 @@ describe.skipIf(NO_NATS !== undefined)(`refs across nodes${NO_NATS ? ` (skipped:
     await ref.stop();
   });
 
+  it('frees a Lock held by a remote actor when its node goes down', async () => {
+    const doomed = await NodeProcess.start({ url: server.url, cluster: 'refs', node: 'doomed-lock' });
+    await seen(system, 'doomed-lock');
+    const ref = await system.spawn(Recorder, { node: 'doomed-lock', placement: 'main' });
+    const lock = new Lock();
+    expect(await ref.ask({ type: 'takeLock', lock })).toBe(true);
+    // held by that actor, not by this node's main thread
+    expect(await lock.acquire({ block: false })).toBe(false);
+    const down = nextEvent(system, 'nodedown', 'doomed-lock');
+    await doomed.kill();
+    await down;
+    expect(await lock.acquire({ timeout: 10 })).toBe(true);
+    lock.release();
+  }, 30_000);
+
   it('lets Pipe ends and manager proxies travel to another node', async () => {
     const ref = await system.spawn(Recorder, { node: 'b', placement: 'main' });
     const [here, there] = Pipe<string>();
