@@ -40,10 +40,13 @@ createInterface({ input: child.stdout! }).on('line', (line) => {
 });
 // the runner's stderr: Python-style tracebacks of processes that failed (`Process name:` and the
 // stack), kept to explain a failure; the last lines, in case the runner itself dies
+const errPath = join(tmpdir(), `troupe-soak-${options.seed}.stderr`);
+const errFile = createWriteStream(errPath);
 const stderrTail: string[] = [];
 const tracebacks: string[][] = [];
 let traceback: string[] | undefined;
 createInterface({ input: child.stderr! }).on('line', (line) => {
+  errFile.write(`${line}\n`);
   stderrTail.push(line);
   if (stderrTail.length > 40) stderrTail.shift();
   if (/^Process [^ ]+:$/.test(line)) {
@@ -66,7 +69,7 @@ const limit = setTimeout(() => child.kill('SIGKILL'), limitMs);
 const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
 clearTimeout(limit);
 progress.done();
-await new Promise((resolve) => logFile.end(resolve));
+await Promise.all([new Promise((resolve) => logFile.end(resolve)), new Promise((resolve) => errFile.end(resolve))]);
 
 if (!report) {
   process.stderr.write(`soak: the runner ended (code ${code}, signal ${signal}) without a report${signal === 'SIGKILL' ? ` after ${limitMs} ms` : ''}; its last stderr lines:\n${stderrTail.join('\n')}\n`);
@@ -79,7 +82,7 @@ if (!report) {
   if (report.wrong > 0) for (const lines of tracebacks) report.failures.push(`stderr: ${lines.join("\n      ")}`);
   if (code !== 0) report.failures.push(`the runner exited with code ${code} (signal ${signal})`);
   console.log(formatReport(report));
-  if (!passed(report)) console.log(`the runtime's log lines: ${logPath}`);
+  if (!passed(report)) console.log(`the runtime's log lines: ${logPath}; the processes' stderr: ${errPath}`);
   if (options.json) console.log(JSON.stringify(report));
   process.exitCode = passed(report) && code === 0 ? 0 : 1;
 }
