@@ -70,7 +70,7 @@ export class SoakContext {
     this.victims.delete(p);
     const code = p.exitcode;
     if (code !== 0 && !(code !== null && CHAOS_CODES.has(code) && this.ended.has(p))) {
-      this.ledger.fail('wrong', `${p.name} exited with code ${code}${this.ended.has(p) ? ' after a chaos signal' : ''}`);
+      this.ledger.fail('wrong', `${p.name} (pid ${p.pid}) exited with code ${code}${this.ended.has(p) ? ' after a chaos signal' : ''}, ${(performance.now() / 1000).toFixed(1)} s into the run`);
     }
     return code;
   }

@@ -6,6 +6,9 @@
  * outlives its time by far.
  */
 import { fork } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseOptions, toArgv } from './options.js';
@@ -19,11 +22,15 @@ const child = fork(fileURLToPath(new URL('./run.ts', import.meta.url)), toArgv(o
   stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
 });
 
+// the runtime's log lines are kept in a file, to explain a failure
+const logPath = join(tmpdir(), `troupe-soak-${options.seed}.log`);
+const logFile = createWriteStream(logPath);
 let logLines = 0;
 let brokenLogLines = 0;
 const brokenSamples: string[] = [];
 createInterface({ input: child.stdout! }).on('line', (line) => {
   logLines++;
+  logFile.write(`${line}\n`);
   try {
     JSON.parse(line);
   } catch {
@@ -33,10 +40,13 @@ createInterface({ input: child.stdout! }).on('line', (line) => {
 });
 // the runner's stderr: Python-style tracebacks of processes that failed (`Process name:` and the
 // stack), kept to explain a failure; the last lines, in case the runner itself dies
+const errPath = join(tmpdir(), `troupe-soak-${options.seed}.stderr`);
+const errFile = createWriteStream(errPath);
 const stderrTail: string[] = [];
 const tracebacks: string[][] = [];
 let traceback: string[] | undefined;
 createInterface({ input: child.stderr! }).on('line', (line) => {
+  errFile.write(`${line}\n`);
   stderrTail.push(line);
   if (stderrTail.length > 40) stderrTail.shift();
   if (/^Process [^ ]+:$/.test(line)) {
@@ -59,6 +69,7 @@ const limit = setTimeout(() => child.kill('SIGKILL'), limitMs);
 const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
 clearTimeout(limit);
 progress.done();
+await Promise.all([new Promise((resolve) => logFile.end(resolve)), new Promise((resolve) => errFile.end(resolve))]);
 
 if (!report) {
   process.stderr.write(`soak: the runner ended (code ${code}, signal ${signal}) without a report${signal === 'SIGKILL' ? ` after ${limitMs} ms` : ''}; its last stderr lines:\n${stderrTail.join('\n')}\n`);
@@ -71,6 +82,7 @@ if (!report) {
   if (report.wrong > 0) for (const lines of tracebacks) report.failures.push(`stderr: ${lines.join("\n      ")}`);
   if (code !== 0) report.failures.push(`the runner exited with code ${code} (signal ${signal})`);
   console.log(formatReport(report));
+  if (!passed(report)) console.log(`the runtime's log lines: ${logPath}; the processes' stderr: ${errPath}`);
   if (options.json) console.log(JSON.stringify(report));
   process.exitCode = passed(report) && code === 0 ? 0 : 1;
 }
