@@ -213,6 +213,10 @@ export class ProcessTable {
     if (!proc) return;
     this.byHost.delete(host);
     const finished = end.kind === 'finished' && typeof end.result === 'number' ? end.result : undefined;
+    if (end.kind === 'died' && proc.signal === null && proc.code === null) {
+      // nobody signalled it and its target did not end: its worker died under it (say why)
+      this.system.log.error({ process: proc.name, pid: proc.pid, cause: end.cause, exitCode: end.exitCode }, `the worker of process ${proc.name} died under it: ${end.cause}`);
+    }
     const code = proc.signal ?? proc.code ?? finished ?? (end.kind === 'died' ? (end.exitCode && end.exitCode > 0 ? end.exitCode : 1) : 0);
     this.finish(proc, code);
   }
