@@ -121,7 +121,7 @@ export class Cell implements ActorContext {
     this.scheduled = false;
     // once callers are tracked across awaits, one context switch per batch, not per message
     const identity = asyncIdentity();
-    const handled = identity ? identity.run(this.id, this.drainBatch, budget) : this.drainBatch(budget);
+    const handled = identity ? identity.run(this.id, drainBatch, this, budget) : this.drainBatch(budget);
     if (this.ranDry && this.stopReason && this.phase === Phase.Running) this.finish(this.stopReason, true);
     return handled;
   }
@@ -129,7 +129,8 @@ export class Cell implements ActorContext {
   /** Set when the last batch ended with nothing left to handle (not paused, not out of budget). */
   private ranDry = false;
 
-  private readonly drainBatch = (budget: number): number => {
+  /** @internal the loop of drain(), in the caller-tracking context when there is one */
+  drainBatch(budget: number): number {
     this.ranDry = false;
     let handled = 0;
     while (this.phase === Phase.Running && this.head < this.mailbox.length) {
@@ -152,7 +153,7 @@ export class Cell implements ActorContext {
     }
     this.ranDry = true;
     return handled;
-  };
+  }
 
   /** Handles one message; returns false when the loop must pause (async handler or exit). */
   private handle(envelope: Envelope): boolean {
@@ -368,4 +369,9 @@ export class Cell implements ActorContext {
 
 export function isPromise(value: unknown): value is Promise<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as Promise<unknown>).then === 'function';
+}
+
+/** drain()'s loop as a plain function, so entering a caller-tracking context allocates no closure per cell. */
+function drainBatch(cell: Cell, budget: number): number {
+  return cell.drainBatch(budget);
 }
