@@ -34,7 +34,8 @@ describe.skipIf(NO_NATS !== undefined)(`Pool across nodes${NO_NATS ? ` (skipped:
     expect(new Set(results.map(([, node]) => node))).toEqual(new Set(['main', 'b']));
     pool.terminate();
     await pool.join();
-  }, 30_000);
+    // a node process and pool workers on both nodes boot here: slow on a loaded 2-core machine
+  }, 60_000);
 
   it("rejects the task a dead node was running with BrokenWorkerError and runs the rest elsewhere", async () => {
     const doomed = await NodeProcess.start({ url: server.url, cluster: 'pool', node: 'doomed-pool' });
