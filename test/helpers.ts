@@ -1,5 +1,6 @@
 import pino from 'pino';
-import { createSystem, type System } from 'troupe';
+import { expect } from 'vitest';
+import { createSystem, SupervisorError, type ActorRef, type Supervisor, type System } from 'troupe';
 
 /** A quiet system for tests (errors are asserted, not printed). */
 export function testSystem(options: { hosts?: number; watchdog?: number } = {}): Promise<System> {
@@ -32,4 +33,24 @@ export async function flagSet(flag: Int32Array, timeout = 20_000): Promise<void>
   const result = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync(flag, 0, 0, timeout);
   if (result.async) await result.value;
   if (Atomics.load(flag, 0) === 0) throw new Error(`the flag was not set within ${timeout} ms`);
+}
+
+/** The running ref of a supervisor's child `id` (throws if it is not running). */
+export async function refOf(sup: Supervisor, id: string): Promise<ActorRef> {
+  const row = (await sup.whichChildren()).find((r) => r.id === id);
+  if (!row || row.pid === null || row.pid === 'restarting') throw new Error(`child ${id} is not running`);
+  return row.pid;
+}
+
+/** The SupervisorError a supervisor call rejects with (fails the test if it resolves). */
+export function rejection(promise: Promise<unknown>): Promise<SupervisorError> {
+  return promise.then(
+    () => {
+      throw new Error('expected a SupervisorError');
+    },
+    (error: unknown) => {
+      expect(error).toBeInstanceOf(SupervisorError);
+      return error as SupervisorError;
+    },
+  );
 }

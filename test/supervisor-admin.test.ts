@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSystem, NoProcError, SupervisorError, type ActorRef, type ChildSpec, type Strategy, type Supervisor, type System } from 'troupe';
 import { crash, waitForExit } from 'troupe/testing';
 import { Worker } from './fixtures/sup-workers.js';
+import { refOf, rejection } from './helpers.js';
 
 let system: System;
 const started: Array<{ stop(): Promise<void> }> = [];
@@ -29,24 +30,6 @@ async function supervise(spec: Parameters<System['supervise']>[0]): Promise<Supe
   const sup = await system.supervise(spec);
   started.push(sup);
   return sup;
-}
-
-async function refOf(sup: Supervisor, id: string): Promise<ActorRef> {
-  const row = (await sup.whichChildren()).find((r) => r.id === id);
-  if (!row || row.pid === null || row.pid === 'restarting') throw new Error(`child ${id} is not running`);
-  return row.pid;
-}
-
-function rejection(promise: Promise<unknown>): Promise<SupervisorError> {
-  return promise.then(
-    () => {
-      throw new Error('expected a SupervisorError');
-    },
-    (error: unknown) => {
-      expect(error).toBeInstanceOf(SupervisorError);
-      return error as SupervisorError;
-    },
-  );
 }
 
 const worker = (id: string, extra: Partial<ChildSpec> = {}): ChildSpec => ({ id, start: Worker, args: [id], ...extra });

@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSystem, type ActorRef, type ChildSpec, type Supervisor, type System } from 'troupe';
 import { collectEvents, crash, waitForRestart } from 'troupe/testing';
 import { Flaky, Worker } from './fixtures/sup-workers.js';
+import { refOf } from './helpers.js';
 
 let system: System;
 const started: Array<{ stop(): Promise<void> }> = [];
@@ -30,12 +31,6 @@ async function supervise(spec: Parameters<System['supervise']>[0]): Promise<Supe
   const sup = await system.supervise(spec);
   started.push(sup);
   return sup;
-}
-
-async function refOf(sup: Supervisor, id: string): Promise<ActorRef> {
-  const row = (await sup.whichChildren()).find((r) => r.id === id);
-  if (!row || row.pid === null || row.pid === 'restarting') throw new Error(`child ${id} is not running`);
-  return row.pid;
 }
 
 const worker = (id: string, extra: Partial<ChildSpec> = {}): ChildSpec => ({ id, start: Worker, args: [id], ...extra });

@@ -10,6 +10,7 @@ import { createSystem, SupervisorError, type ActorRef, type ChildSpec, type Supe
 import { crash, waitForRestart } from 'troupe/testing';
 import { supervisorOf } from '../supervisors/index.js';
 import { Recorder, Worker } from './fixtures/sup-workers.js';
+import { refOf, rejection } from './helpers.js';
 
 let system: System;
 const started: Array<{ stop(): Promise<void> }> = [];
@@ -29,24 +30,6 @@ afterAll(async () => {
 function keep<T extends { stop(): Promise<void> }>(thing: T): T {
   started.push(thing);
   return thing;
-}
-
-async function refOf(sup: Supervisor, id: string): Promise<ActorRef> {
-  const row = (await sup.whichChildren()).find((r) => r.id === id);
-  if (!row || row.pid === null || row.pid === 'restarting') throw new Error(`child ${id} is not running`);
-  return row.pid;
-}
-
-function rejection(promise: Promise<unknown>): Promise<SupervisorError> {
-  return promise.then(
-    () => {
-      throw new Error('expected a SupervisorError');
-    },
-    (error: unknown) => {
-      expect(error).toBeInstanceOf(SupervisorError);
-      return error as SupervisorError;
-    },
-  );
 }
 
 const worker = (id: string, extra: Partial<ChildSpec> = {}): ChildSpec => ({ id, start: Worker, args: [id], ...extra });

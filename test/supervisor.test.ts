@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSystem, SupervisorError, type ActorRef, type ChildSpec, type Supervisor, type SupervisorSpec, type System } from 'troupe';
 import { collectEvents, crash, waitForExit, waitForRestart } from 'troupe/testing';
 import { BrokenInit, Recorder, Worker } from './fixtures/sup-workers.js';
+import { refOf, rejection } from './helpers.js';
 
 // One system (and its two worker hosts) for the whole file; each test stops what it started.
 let system: System;
@@ -33,24 +34,6 @@ async function supervise(spec: SupervisorSpec): Promise<Supervisor> {
 }
 
 const worker = (id: string, recorder: ActorRef, extra: Partial<ChildSpec> = {}): ChildSpec => ({ id, start: Worker, args: [id, recorder], ...extra });
-
-async function refOf(sup: Supervisor, id: string): Promise<ActorRef> {
-  const row = (await sup.whichChildren()).find((r) => r.id === id);
-  if (!row || row.pid === null || row.pid === 'restarting') throw new Error(`child ${id} is not running`);
-  return row.pid;
-}
-
-function rejection(promise: Promise<unknown>): Promise<SupervisorError> {
-  return promise.then(
-    () => {
-      throw new Error('expected a SupervisorError');
-    },
-    (error: unknown) => {
-      expect(error).toBeInstanceOf(SupervisorError);
-      return error as SupervisorError;
-    },
-  );
-}
 
 describe('Supervisor start and stop order', () => {
   it('starts children in list order on workers and stops them in reverse order', async () => {
