@@ -60,11 +60,25 @@ export function createRing(capacity: number): SharedArrayBuffer {
   return sab;
 }
 
-export function ringWords(sab: SharedArrayBuffer): { words: Int32Array; capacity: number } {
+function ringWords(sab: SharedArrayBuffer): { words: Int32Array; capacity: number } {
   const words = new Int32Array(sab, 0, HEADER_BYTES >> 2);
   const capacity = Atomics.load(words, CAP);
   if (sab.byteLength !== HEADER_BYTES + capacity) throw new TypeError('not a ring buffer (use createRing)');
   return { words, capacity };
+}
+
+/** Both ends' views of a ring: its header words and its data area (bytes, and a Buffer for text). */
+export interface RingView {
+  words: Int32Array;
+  capacity: number;
+  mask: number;
+  data: Uint8Array;
+  buf: Buffer;
+}
+
+export function ringView(sab: SharedArrayBuffer): RingView {
+  const { words, capacity } = ringWords(sab);
+  return { words, capacity, mask: capacity - 1, data: new Uint8Array(sab, HEADER_BYTES, capacity), buf: Buffer.from(sab, HEADER_BYTES, capacity) };
 }
 
 /** What travels on the side port: its sequence number and the value (or JSON text too big for the ring). */

@@ -7,7 +7,7 @@
  */
 import v8 from 'node:v8';
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { CLOSED, CONTROL_HEADER, HEADER_BYTES, KIND_BREAK, KIND_PORT, KIND_WRAP, R, ringWords, SLEEP, unwrapSide, W, WAITING, type SideMessage } from './ring-layout.js';
+import { CLOSED, CONTROL_HEADER, KIND_BREAK, KIND_PORT, KIND_WRAP, R, ringView, SLEEP, unwrapSide, W, WAITING, type SideMessage } from './ring-layout.js';
 
 /** What the reader hands each value to; `drained` runs after each drain (a batch boundary). */
 export interface RingSink {
@@ -40,12 +40,12 @@ export class RingReader {
   private finished = false;
 
   constructor(sab: SharedArrayBuffer, port: MessagePort) {
-    const { words, capacity } = ringWords(sab);
+    const { words, capacity, mask, data, buf } = ringView(sab);
     this.words = words;
     this.capacity = capacity;
-    this.mask = capacity - 1;
-    this.data = new Uint8Array(sab, HEADER_BYTES, capacity);
-    this.buf = Buffer.from(sab, HEADER_BYTES, capacity);
+    this.mask = mask;
+    this.data = data;
+    this.buf = buf;
     this.port = port;
     this.r = Atomics.load(words, R);
   }

@@ -15,12 +15,11 @@ import {
   KIND_V8,
   KIND_WRAP,
   R,
-  ringWords,
+  ringView,
   serializeStrict,
   SLEEP,
   W,
   WAITING,
-  HEADER_BYTES,
   type SideMessage,
 } from './ring-layout.js';
 
@@ -51,12 +50,12 @@ export class RingWriter {
   /** `doorbell` wakes the parked reader (a postMessage it listens for). */
   constructor(sab: SharedArrayBuffer, port: MessagePort, doorbell: () => void) {
     this.doorbell = doorbell;
-    const { words, capacity } = ringWords(sab);
+    const { words, capacity, mask, data, buf } = ringView(sab);
     this.words = words;
     this.capacity = capacity;
-    this.mask = capacity - 1;
-    this.data = new Uint8Array(sab, HEADER_BYTES, capacity);
-    this.buf = Buffer.from(sab, HEADER_BYTES, capacity);
+    this.mask = mask;
+    this.data = data;
+    this.buf = buf;
     this.port = port;
     this.maxRecord = capacity >> 2;
     this.w = Atomics.load(words, W);
