@@ -8,11 +8,15 @@ import { defineExtension, type SystemExtension } from '../../src/extension.js';
 import type { Host } from '../../src/hosts/host.js';
 import type { SystemImpl } from '../../src/system/system.js';
 import type { ServerConfig } from './protocol.js';
-import type { QueueState } from './queue-state.js';
+import type { QueueState, ServerRegistry } from './queue-state.js';
 import { QueueServer } from './server.js';
 
-export class QueueServers implements SystemExtension {
+export class QueueServers implements SystemExtension, ServerRegistry {
   readonly live = new Set<QueueState>();
+  /** What every worker has published so far is delivered now (its puts reach their servers). */
+  readonly readRings = (): void => {
+    for (const host of this.system.hostList) host.fromWorker.pump();
+  };
   readonly ops = {
     create: ([id, config]: [string, ServerConfig]): null => {
       this.start(config, id);
@@ -24,7 +28,7 @@ export class QueueServers implements SystemExtension {
 
   /** Starts a server in main (its init is synchronous: it is up on return); returns its id. */
   start(config: ServerConfig, id?: string): string {
-    return this.system.placement.spawnInMain(QueueServer, { args: [config, this.live] }, id);
+    return this.system.placement.spawnInMain(QueueServer, { args: [config, this] }, id);
   }
 
   hostEnded(host: Host): void {

@@ -56,6 +56,8 @@ export type ToServer =
   | { type: 'giveBack'; batch: number }
   | { type: 'done' }
   | { type: 'join' }
+  /** the server to itself: decide the joins behind the puts read with them */
+  | { type: 'joinCheck' }
   | { type: 'shutdown'; immediate: boolean }
   | { type: 'stats' }
   | { type: 'sendMany'; end: number; items: unknown[] }

@@ -14,6 +14,12 @@ import { FLAGS, IMMEDIATE, MAX_BATCH, PUTTERS, SHUT_DOWN, SIZE, UNFINISHED, type
 
 export type Reply = (ok: boolean, value: unknown) => void;
 
+/** What every server of a system shares: the live set, and a way to read the workers' rings now. */
+export interface ServerRegistry {
+  readonly live: Set<QueueState>;
+  readonly readRings: () => void;
+}
+
 export interface Waiter {
   reply: Reply;
   key: string;
@@ -49,7 +55,12 @@ export class QueueState {
   putters: Putter[] = [];
   joiners: Reply[] = [];
 
-  constructor(config: ServerConfig, ctx: ActorContext) {
+  constructor(
+    config: ServerConfig,
+    ctx: ActorContext,
+    /** reads every worker's ring now (what was sent before a join arrives before it is decided) */
+    readonly readRings: () => void,
+  ) {
     this.kind = config.kind;
     this.maxsize = config.kind === 'queue' || config.kind === 'joinable' ? Math.max(0, config.maxsize) : 0;
     this.counts = new Int32Array(config.counts);
@@ -109,9 +120,10 @@ export class QueueState {
 
   // ---- items in, items out ------------------------------------------------------------------------
 
-  /** An item the producer already counted in SIZE (and UNFINISHED). */
+  /** An item the producer already counted in SIZE; a JoinableQueue counts it unfinished here. */
   put(c: number, item: unknown): void {
-    if (this.kind !== 'pipe' && (Atomics.load(this.counts, FLAGS) & IMMEDIATE) !== 0) return this.drop(1);
+    if (this.kind !== 'pipe' && (Atomics.load(this.counts, FLAGS) & IMMEDIATE) !== 0) return void Atomics.sub(this.counts, SIZE, 1);
+    if (this.kind === 'joinable') Atomics.add(this.counts, UNFINISHED, 1);
     this.channels[c]!.items.push(item);
     this.serve(c);
   }

@@ -7,7 +7,7 @@
 import { defineActor } from '../../src/define.js';
 import type { ActorContext } from '../../src/types.js';
 import { UNFINISHED, type QueueStats, type ServerConfig, type ToServer } from './protocol.js';
-import { QueueState, type Reply } from './queue-state.js';
+import { QueueState, type Reply, type ServerRegistry } from './queue-state.js';
 
 function defer(ctx: ActorContext): Reply {
   return ctx.deferReply!() ?? (() => {});
@@ -15,12 +15,12 @@ function defer(ctx: ActorContext): Reply {
 
 export const QueueServer = defineActor<QueueState, ToServer>({
   name: 'QueueServer',
-  /** `servers`: the live servers of this system (the extension's set, passed by reference in main) */
-  init: (ctx: ActorContext, config: ServerConfig, servers: Set<QueueState>) => {
-    const q = new QueueState(config, ctx);
-    servers.add(q);
+  /** `servers`: the system's live servers and its ring reader (the extension, by reference in main) */
+  init: (ctx: ActorContext, config: ServerConfig, servers: ServerRegistry) => {
+    const q = new QueueState(config, ctx, servers.readRings);
+    servers.live.add(q);
     ctx.signal.addEventListener('abort', () => {
-      servers.delete(q);
+      servers.live.delete(q);
       q.stop();
     });
     return q;
@@ -65,8 +65,15 @@ export const QueueServer = defineActor<QueueState, ToServer>({
       return q;
     },
     join: (q, _msg, ctx) => {
-      if (Atomics.load(q.counts, UNFINISHED) === 0) ctx.reply(undefined);
-      else q.joiners.push(defer(ctx));
+      q.joiners.push(defer(ctx));
+      // Items are counted as they arrive here: puts another thread made before this join may
+      // still wait in its ring. Read them now, and decide behind them.
+      q.readRings();
+      ctx.self.send({ type: 'joinCheck' });
+      return q;
+    },
+    joinCheck: (q) => {
+      if (Atomics.load(q.counts, UNFINISHED) === 0) q.releaseJoiners();
       return q;
     },
     shutdown: (q, msg, ctx) => {

@@ -11,6 +11,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import Tinypool from 'tinypool';
+import { reviveError } from '../errors.js';
 import { createRing } from '../transport/ring-layout.js';
 import { RingReader } from '../transport/ring-reader.js';
 import { workerExecArgv, workerResourceLimits } from './exec-argv.js';
@@ -223,6 +224,11 @@ export class HostPool {
       port1.close();
       // everything the worker sent before it went is handled before its end is
       host.fromWorker.close();
+      // an uncaught exception: its 'fatal' record names the cause (the port may close first)
+      if (cause.kind === 'died' && host.fatal !== undefined) {
+        const error = host.fatal;
+        cause = { kind: 'died', cause: `uncaught ${error.name}: ${error.message}`, exitCode: 1, error };
+      }
       this.all.delete(site);
       if (mode === 'shared') this.shared.splice(this.shared.indexOf(host) >>> 0, 1);
       clearTimeout(host.linger);
@@ -251,6 +257,11 @@ export class HostPool {
             rawWorker = worker?.on('exit', onExit) as typeof rawWorker;
             settled = true;
             resolve(host);
+            return;
+          }
+          if (control.t === 'fatal') {
+            const error = reviveError(control.error);
+            host.fatal = error instanceof Error ? error : new Error(String(error));
             return;
           }
           if (control.t === 'closed') {

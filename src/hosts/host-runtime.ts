@@ -100,6 +100,15 @@ export class HostRuntime extends Runtime {
     this.toMain.write(message, transfer);
   }
 
+  /** An uncaught exception is ending this thread: main learns it first (best effort). */
+  fatal(error: unknown): void {
+    try {
+      this.post({ t: 'fatal', error: serializeError(error) });
+    } catch {
+      // the ring is closed or full beyond waiting: the worker's exit code still tells main
+    }
+  }
+
   /** Posts a message to extension `ext`'s system side, after everything sent before it. */
   postExtension(ext: string, msg: unknown): void {
     this.post({ t: 'ext', ext, msg });

@@ -17,7 +17,8 @@ export type HostMode = 'shared' | 'exclusive';
 export const ANSWERS = 2;
 
 /** Why a host went away: it finished (exclusive), was closed, or died. */
-export type HostEnd = { kind: 'finished'; result?: unknown } | { kind: 'died'; cause: string; exitCode?: number };
+/** `error`: the uncaught exception that ended the worker, when it could say so. */
+export type HostEnd = { kind: 'finished'; result?: unknown } | { kind: 'died'; cause: string; exitCode?: number; error?: Error };
 
 export class Host {
   readonly site: number;
@@ -36,6 +37,8 @@ export class Host {
   detached = false;
   /** while idle (exclusive, between tasks): the timer that closes it */
   linger: NodeJS.Timeout | undefined;
+  /** the uncaught exception the worker reported as it died (its 'fatal' record) */
+  fatal: Error | undefined;
   /** resolves once the worker is up and taking work (rejects if it died while starting) */
   ready: Promise<void> = Promise.resolve();
   /** ends main's side of the host now (its port closed), as an orderly end; set by the HostPool */

@@ -83,6 +83,8 @@ export type FromHost =
   | { t: 'log'; line: string }
   | { t: 'taskDone'; rid: number; ok: boolean; value: unknown; handles?: 1 }
   | { t: 'ext'; ext: string; msg: unknown }
+  /** an uncaught exception is ending this worker (sent from uncaughtExceptionMonitor) */
+  | { t: 'fatal'; error: unknown }
   | { t: 'closed' };
 
 /** For exhaustive switches over the protocol unions. */

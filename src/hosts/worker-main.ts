@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { setCurrentHost } from './current.js';
+import { currentHost, setCurrentHost } from './current.js';
 import { HostRuntime } from './host-runtime.js';
 import { importModule } from './load.js';
 import type { HostTask } from './protocol.js';
@@ -23,6 +23,9 @@ function extensionUrl(path: string): string {
 }
 
 const loaded = new Set<string>();
+
+// An uncaught exception ends this worker (Node's rule): main hears why before the thread goes.
+process.on('uncaughtExceptionMonitor', (error) => currentHost()?.fatal(error));
 
 export async function runHost(task: HostTask): Promise<unknown> {
   const host = new HostRuntime(task);

@@ -200,6 +200,8 @@ export class ProcessTable {
   exited(host: Host, code: number): void {
     const proc = this.byHost.get(host);
     if (proc && proc.code === null) {
+      // Node ends a worker on an uncaught exception through process.exit(1)
+      if (host.fatal !== undefined) printUncaught(proc.name, host.fatal);
       proc.code = code;
       this.finish(proc, code);
     }
@@ -215,7 +217,8 @@ export class ProcessTable {
     const finished = end.kind === 'finished' && typeof end.result === 'number' ? end.result : undefined;
     if (end.kind === 'died' && proc.signal === null && proc.code === null) {
       // nobody signalled it and its target did not end: its worker died under it (say why)
-      this.system.log.error({ process: proc.name, pid: proc.pid, cause: end.cause, exitCode: end.exitCode }, `the worker of process ${proc.name} died under it: ${end.cause}`);
+      if (end.error !== undefined) printUncaught(proc.name, end.error);
+      this.system.log.error({ process: proc.name, pid: proc.pid, cause: end.cause, exitCode: end.exitCode, err: end.error }, `the worker of process ${proc.name} died under it: ${end.cause}`);
     }
     const code = proc.signal ?? proc.code ?? finished ?? (end.kind === 'died' ? (end.exitCode && end.exitCode > 0 ? end.exitCode : 1) : 0);
     this.finish(proc, code);
@@ -279,4 +282,9 @@ export class ProcessTable {
     });
     await Promise.all(waits);
   }
+}
+
+/** An exception outside the target ended a process: printed as Python prints its target's. */
+function printUncaught(name: string, error: Error): void {
+  process.stderr.write(`Process ${name}:\n${error.stack ?? `${error.name}: ${error.message}`}\n`);
 }

@@ -82,7 +82,8 @@ export abstract class QueueHandle {
     }
     local.used = true;
     if (this.maxsize <= 0) Atomics.add(counts, SIZE, 1);
-    if (this.kind === 'joinable') Atomics.add(counts, UNFINISHED, 1);
+    // UNFINISHED is counted by the server as the item arrives: a producer killed before its item
+    // left the thread leaves no unfinished task behind for join() to wait on forever
     local.runtime.sendItem(this.id, 'putMany', undefined, item, flags);
     return RESOLVED;
   }

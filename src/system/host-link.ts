@@ -113,6 +113,7 @@ export class HostLink {
       case 'taskDone':
         return settle(this.tasks, message.rid, message.ok, message.ok ? (message.handles ? reviveHandles(message.value, system.runtime) : message.value) : reviveError(message.value));
       case 'ready':
+      case 'fatal':
       case 'closed':
         return; // the host pool's own business
       default:

@@ -72,6 +72,22 @@ export class RingReader {
     if (!this.draining) this.finish();
   }
 
+  /**
+   * Reads what the writer has published so far, now (not at the next wake): a consumer that must
+   * not overtake a message already in shared memory (JoinableQueue.join) calls it.
+   */
+  pump(): void {
+    const sink = this.sink;
+    if (sink === undefined || this.finished || this.draining) return;
+    try {
+      this.drain(this.deliver);
+    } catch (error) {
+      sink.failed(error);
+    } finally {
+      sink.drained();
+    }
+  }
+
   /** Delivers everything published so far, in order; returns how many. */
   private drain(deliver: (value: unknown) => void): number {
     this.draining = true;
