@@ -8,6 +8,13 @@ import type { ActorContext, ExitReason } from './types.js';
 
 export interface Behaviour {
   readonly trapExit: boolean;
+  /**
+   * Its turns may go on after an await (an async handler or init, a machine): once the facade is
+   * in use, they run in their caller context (caller.ts). Learned too, when a turn returns a promise.
+   */
+  mayAwait: boolean;
+  /** never tracked across awaits (a built-in that does not call the facade for itself) */
+  readonly untracked: boolean;
   init(ctx: ActorContext, args: readonly unknown[], snapshot: unknown): unknown;
   /** returns the next state, or a promise of it; `undefined` type → unhandled */
   receive(state: unknown, msg: unknown, ctx: ActorContext): unknown;
@@ -23,7 +30,7 @@ const behaviours = new WeakMap<Definition, Behaviour>();
 export function behaviourOf(def: Definition): Behaviour {
   let behaviour = behaviours.get(def);
   if (!behaviour) {
-    behaviour = def.kind === 'machine' ? machineBehaviour(def.machine!) : handlerBehaviour(def);
+    behaviour = def.kind === 'machine' ? machineBehaviour(def.machine!, def.untracked === true) : handlerBehaviour(def);
     behaviours.set(def, behaviour);
   }
   return behaviour;
@@ -33,11 +40,20 @@ function messageType(msg: unknown): string | undefined {
   return typeof msg === 'object' && msg !== null ? (msg as { type?: string }).type : undefined;
 }
 
+/** Declared `async` (its every call returns a promise). */
+function isAsync(fn: unknown): boolean {
+  const kind = typeof fn === 'function' ? fn.constructor?.name : undefined;
+  return kind === 'AsyncFunction' || kind === 'AsyncGeneratorFunction';
+}
+
 function handlerBehaviour(def: Definition): Behaviour {
   const spec = def.spec!;
   const receive = spec.receive;
+  const untracked = def.untracked === true;
   return {
     trapExit: def.trapExit,
+    mayAwait: !untracked && (isAsync(spec.init) || isAsync(spec.onStop) || Object.values(receive).some(isAsync)),
+    untracked,
     init: (ctx, args, snapshot) => (snapshot !== undefined ? structuredClone(snapshot) : spec.init ? spec.init(ctx, ...args) : undefined),
     handles: (msg) => {
       const type = messageType(msg);

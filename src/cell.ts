@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { Behaviour } from './behaviour.js';
 import type { Envelope } from './envelope.js';
-import { asyncIdentity } from './caller.js';
+import { asyncIdentity, awaitingActors } from './caller.js';
 import { exitRequested, NoProcError } from './errors.js';
 import type { Runtime } from './runtime.js';
 import type { ActorContext, ActorDefinition, ActorRef, ExitReason, SpawnOptions, System } from './types.js';
@@ -42,6 +42,8 @@ export class Cell implements ActorContext {
   private selfRef: ActorRef | undefined;
   /** set by the testing kit: throw this at the next turn */
   injected: Error | undefined;
+  /** its turns may await: counted in caller.ts, and run in its caller context once tracking is on */
+  awaits = false;
 
   constructor(runtime: Runtime, behaviour: Behaviour, id: string, name: string | undefined, label: string, parentId: string | null) {
     this.runtime = runtime;
@@ -65,6 +67,7 @@ export class Cell implements ActorContext {
   /** Runs init (maybe async); resolves once the actor takes messages, rejects if init threw. */
   /** Returns undefined when init finished synchronously (no promise to allocate). */
   start(args: readonly unknown[], snapshot: unknown): Promise<void> | undefined {
+    if (this.behaviour.mayAwait) this.mayAwait();
     let state: unknown;
     try {
       state = this.runtime.withActor(this, () => this.behaviour.init(this, args, snapshot));
@@ -77,6 +80,7 @@ export class Cell implements ActorContext {
       this.started();
       return undefined;
     }
+    this.learnAwaits();
     return state.then(
       (value) => {
         this.state = value;
@@ -91,7 +95,27 @@ export class Cell implements ActorContext {
 
   private failStart(): void {
     this.phase = Phase.Dead;
+    this.notAwaiting();
     this.rejectPending();
+  }
+
+  private mayAwait(): void {
+    if (this.awaits) return;
+    this.awaits = true;
+    awaitingActors(1);
+  }
+
+  private notAwaiting(): void {
+    if (!this.awaits) return;
+    this.awaits = false;
+    awaitingActors(-1);
+  }
+
+  /** A turn returned a promise: this behaviour's turns may await (from the next turn on, tracked). */
+  private learnAwaits(): void {
+    if (this.awaits || this.behaviour.untracked) return;
+    this.behaviour.mayAwait = true;
+    this.mayAwait();
   }
 
   private started(): void {
@@ -120,7 +144,8 @@ export class Cell implements ActorContext {
   drain(budget: number): number {
     this.scheduled = false;
     // once callers are tracked across awaits, one context switch per batch, not per message
-    const identity = asyncIdentity();
+    if (!this.awaits && this.behaviour.mayAwait) this.mayAwait();
+    const identity = this.awaits ? asyncIdentity() : undefined;
     const handled = identity ? identity.run(this.id, drainBatch, this, budget) : this.drainBatch(budget);
     if (this.ranDry && this.stopReason && this.phase === Phase.Running) this.finish(this.stopReason, true);
     return handled;
@@ -176,6 +201,7 @@ export class Cell implements ActorContext {
       return false;
     }
     if (isPromise(next)) {
+      this.learnAwaits();
       this.busy = true;
       next.then(
         (state) => {
@@ -251,6 +277,7 @@ export class Cell implements ActorContext {
   /** The one place an actor's exit is reported. */
   private die(reason: ExitReason): void {
     this.phase = Phase.Dead;
+    this.notAwaiting();
     this.rejectPending();
     this.runtime.cellExited(this, reason);
   }

@@ -23,6 +23,8 @@ export interface Definition<S = any> extends ActorDefinition<S> {
   readonly spec?: ActorSpec<S, any[]>;
   readonly machine?: AnyStateMachine;
   readonly trapExit: boolean;
+  /** a built-in whose turns need no caller tracking across awaits (see caller.ts, untracked()) */
+  untracked?: boolean;
   /** export name within `module`, found once by identity */
   exportName?: string;
 }
@@ -282,4 +284,13 @@ export function describe(value: unknown): string {
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
   if (typeof value === 'object') return value.constructor?.name ?? 'object';
   return typeof value;
+}
+
+/**
+ * Marks a built-in actor whose async turns never call the facade on their own behalf (the
+ * supervisor, the log sink): they do not switch on caller tracking across awaits (caller.ts).
+ */
+export function untracked<D extends ActorDefinition<any, any>>(def: D): D {
+  (def as unknown as Definition).untracked = true;
+  return def;
 }

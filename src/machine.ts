@@ -25,13 +25,16 @@ function watch(actor: AnyActor, ctx: ActorContext): void {
   actor.subscribe({ next: settle, error: settle, complete: settle });
 }
 
-export function machineBehaviour(machine: AnyStateMachine): Behaviour {
+export function machineBehaviour(machine: AnyStateMachine, untracked: boolean): Behaviour {
   const fail = (actor: AnyActor): void => {
     const snapshot = actor.getSnapshot();
     if (snapshot.status === 'error') throw snapshot.error;
   };
   return {
     trapExit: false,
+    // invoked promises and callbacks run on after the turn that started them
+    mayAwait: !untracked,
+    untracked,
     init: (ctx, args, snapshot) => {
       const actor = createActor(machine, {
         input: args[0],

@@ -122,8 +122,8 @@ export abstract class Runtime {
     const previous = active.id;
     active.id = cell.id;
     try {
-      const identity = asyncIdentity();
-      return identity && identity.getStore() !== cell.id ? identity.run(cell.id, fn) : fn();
+      const identity = cell.awaits ? asyncIdentity() : undefined;
+      return identity !== undefined && identity.getStore() !== cell.id ? identity.run(cell.id, fn) : fn();
     } finally {
       active.id = previous;
     }
@@ -190,20 +190,20 @@ export abstract class Runtime {
    */
   sendItem(to: string, type: string, end: number | undefined, item: unknown, flags: number): void {
     const sender = this.currentSender();
-    const msg = end === undefined ? { type, items: [item] } : { type, end, items: [item] };
     const cell = this.cells.get(to);
     if (cell !== undefined) {
+      const msg = end === undefined ? { type, items: [item] } : { type, end, items: [item] };
       cell.enqueue(sender === undefined ? { to, msg } : { to, msg, from: sender });
       return;
     }
-    if (flags & HAS_HANDLES) msg.items[0] = prepareHandles(item, to);
-    const envelope: Envelope = sender === undefined ? { to, msg } : { to, msg, from: sender };
-    mark(envelope, flags);
-    this.forwardItem(envelope);
+    this.forwardItem(to, sender, type, end, flags & HAS_HANDLES ? prepareHandles(item, to) : item, flags);
   }
 
   /** Sends a one-item list message to another thread (a worker writes it as an item record). */
-  protected forwardItem(envelope: Envelope): void {
+  protected forwardItem(to: string, sender: string | undefined, type: string, end: number | undefined, item: unknown, flags: number): void {
+    const msg = end === undefined ? { type, items: [item] } : { type, end, items: [item] };
+    const envelope: Envelope = sender === undefined ? { to, msg } : { to, msg, from: sender };
+    mark(envelope, flags);
     this.forward(envelope, undefined);
   }
 

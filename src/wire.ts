@@ -75,6 +75,8 @@ const SEND = 0;
 const ASK = 1;
 const ITEM = 2;
 const REPLY = 3;
+/** exported for the reader's fast path (host-link): the next item of the open list message */
+export const ITEM_AGAIN = 4;
 
 /** An envelope as a ring record: `[SEND, to, from, handles, msg]` or `[ASK, ..., site, rid]`. */
 export function envelopeRecord(e: Envelope): unknown[] {
@@ -83,14 +85,32 @@ export function envelopeRecord(e: Envelope): unknown[] {
   return e.ask ? [ASK, e.to, from, handles, e.msg, e.ask.site, e.ask.rid] : [SEND, e.to, from, handles, e.msg];
 }
 
+/** Who an item record is for: the header of a list message `{ type, end?, items }`. */
+export interface ItemHeader {
+  readonly to: string;
+  /** the sender, or 0 */
+  readonly from: string | 0;
+  readonly handles: 0 | 1;
+  readonly type: string;
+  readonly end: number | null;
+}
+
 /**
- * One item of a list message `{ type, end?, items }` (a queue put, a pipe send) as a ring record:
- * `[ITEM, to, from, handles, type, end, item]`. Main merges consecutive items with the same
- * header into one message, so a burst of puts costs the queue server one turn.
+ * One item of a list message (a queue put, a pipe send) as a ring record:
+ * `[ITEM, to, from, handles, type, end, item]`, or `[ITEM_AGAIN, item]` when its header is the one
+ * of the ring's last ITEM record (both ends keep it: a burst of puts costs a few bytes each).
+ * Main merges consecutive items with the same header into one message, so a burst of puts costs
+ * the queue server one turn.
  */
-export function itemRecord(e: Envelope): unknown[] {
-  const msg = e.msg as { type: string; end?: number; items: unknown[] };
-  return [ITEM, e.to, e.from ?? 0, e.handles === 1 ? 1 : 0, msg.type, msg.end ?? null, msg.items[0]];
+export function itemRecord(header: ItemHeader, item: unknown, again: boolean): unknown[] {
+  return again ? [ITEM_AGAIN, item] : [ITEM, header.to, header.from, header.handles, header.type, header.end, item];
+}
+
+/** `[ITEM_AGAIN, item]` as JSON text is this head, the item's JSON, then `]`. */
+export const ITEM_AGAIN_HEAD = `[${ITEM_AGAIN},`;
+
+export function sameHeader(a: ItemHeader | undefined, to: string, from: string | 0, handles: 0 | 1, type: string, end: number | null): boolean {
+  return a !== undefined && a.to === to && a.from === from && a.handles === handles && a.type === type && a.end === end;
 }
 
 export function replyRecord(reply: ReplyEnvelope): unknown[] {
@@ -100,10 +120,24 @@ export function replyRecord(reply: ReplyEnvelope): unknown[] {
 /** A ring record read back: an envelope, an item of a list message (with its merge key), or a reply. */
 export type ReadRecord =
   | { kind: 'envelope'; envelope: Envelope }
-  | { kind: 'item'; key: string; item: unknown; make: () => Envelope }
+  /** `header` is the same object for every item of a run (ITEM_AGAIN) */
+  | { kind: 'item'; header: ItemHeader; item: unknown }
   | { kind: 'reply'; reply: ReplyEnvelope };
 
-export function readRecord(record: unknown[]): ReadRecord {
+/** The list message of one item: `{ to, msg: { type, end?, items: [item] }, from?, handles? }`. */
+export function itemEnvelope(header: ItemHeader, item: unknown): Envelope {
+  const { to, from, handles, type, end } = header;
+  const e: Envelope = { to, msg: end === null ? { type, items: [item] } : { type, end, items: [item] } };
+  if (from !== 0) e.from = from;
+  if (handles === 1) e.handles = 1;
+  return e;
+}
+
+/**
+ * Reads a record of one ring; `last` is that ring's last ITEM header (ITEM_AGAIN refers to it).
+ * An ITEM record's header becomes the ring's new `last`: the caller keeps it.
+ */
+export function readRecord(record: unknown[], last: ItemHeader | undefined): ReadRecord {
   switch (record[0]) {
     case SEND:
     case ASK: {
@@ -115,18 +149,11 @@ export function readRecord(record: unknown[]): ReadRecord {
     }
     case ITEM: {
       const [, to, from, handles, type, end, item] = record as [number, string, string | 0, 0 | 1, string, number | null, unknown];
-      return {
-        kind: 'item',
-        key: `${to}\u0000${from}\u0000${handles}\u0000${type}\u0000${end}`,
-        item,
-        make: () => {
-          const e: Envelope = { to, msg: end === null ? { type, items: [item] } : { type, end, items: [item] } };
-          if (from !== 0) e.from = from;
-          if (handles === 1) e.handles = 1;
-          return e;
-        },
-      };
+      return { kind: 'item', header: { to, from, handles, type, end }, item };
     }
+    case ITEM_AGAIN:
+      if (last === undefined) throw new Error('an ITEM_AGAIN record with no ITEM record before it on its ring');
+      return { kind: 'item', header: last, item: record[1] };
     case REPLY:
       return { kind: 'reply', reply: { ask: { site: record[1] as number, rid: record[2] as number }, ok: record[3] as boolean, value: record[4] } };
     default:

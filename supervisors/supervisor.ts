@@ -9,7 +9,7 @@
  * failure of a child: faults escalate up the tree. Admin calls are in admin.ts.
  */
 import type { Logger } from 'pino';
-import { defineActor } from '../src/define.js';
+import { defineActor, untracked } from '../src/define.js';
 import type { SystemImpl } from '../src/system/system.js';
 import type { ActorContext, ActorRef, ExitMessage, ExitReason, SupervisorEvent } from '../src/types.js';
 import { deleteChild, restartChild, startChild, terminateChild, type Administered } from './admin.js';
@@ -264,20 +264,22 @@ function call(op: (core: SupervisorCore, arg: unknown) => unknown) {
 }
 
 /** The supervisor behaviour as an actor definition (placement 'main', trapExit). */
-export const SupervisorActor = defineActor({
-  name: 'Supervisor',
-  trapExit: true,
-  init: (ctx, setup: SupervisorSetup) => new SupervisorCore(ctx, setup).init(),
-  receive: {
-    EXIT: (core: SupervisorCore, msg: ExitMessage) => core.onExit(msg),
-    $restart: (core: SupervisorCore, msg: { group: Child[]; delayed: Delayed }) => core.delayedRestart(msg.group, msg.delayed),
-    $retry: (core: SupervisorCore, msg: { child: Child }) => core.retry(msg.child),
-    $start_child: call(startChild),
-    $terminate_child: call(terminateChild),
-    $restart_child: call(restartChild),
-    $delete_child: call(deleteChild),
-    $which_children: call((core) => core.table.rows()),
-    $count_children: call((core) => core.table.counts()),
-  },
-  onStop: (core: SupervisorCore, reason: ExitReason) => core.terminate(reason),
-});
+export const SupervisorActor = untracked(
+  defineActor({
+    name: 'Supervisor',
+    trapExit: true,
+    init: (ctx, setup: SupervisorSetup) => new SupervisorCore(ctx, setup).init(),
+    receive: {
+      EXIT: (core: SupervisorCore, msg: ExitMessage) => core.onExit(msg),
+      $restart: (core: SupervisorCore, msg: { group: Child[]; delayed: Delayed }) => core.delayedRestart(msg.group, msg.delayed),
+      $retry: (core: SupervisorCore, msg: { child: Child }) => core.retry(msg.child),
+      $start_child: call(startChild),
+      $terminate_child: call(terminateChild),
+      $restart_child: call(restartChild),
+      $delete_child: call(deleteChild),
+      $which_children: call((core) => core.table.rows()),
+      $count_children: call((core) => core.table.counts()),
+    },
+    onStop: (core: SupervisorCore, reason: ExitReason) => core.terminate(reason),
+  }),
+);

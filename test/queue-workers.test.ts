@@ -1,10 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ActorRef } from 'troupe';
-import { Empty, JoinableQueue, Queue } from 'troupe/multiprocessing';
+import { Empty, JoinableQueue, Process, Queue } from 'troupe/multiprocessing';
 import type { QueueStats } from '../actors/queue-server/protocol.js';
 import { mainSystem } from '../src/default-system.js';
 import { killHost as endHost } from '../src/system/faults.js';
 import { QueueUser } from './fixtures/queue-actors.js';
+import { mixedBurst } from './fixtures/queue-targets.js';
 import { flagSet } from './helpers.js';
 
 afterAll(() => mainSystem().shutdown());
@@ -181,4 +182,32 @@ describe('Queue across threads', () => {
     expect(seen.filter((item) => item.startsWith('m'))).toEqual(mainItems);
     expect(seen.filter((item) => item.startsWith('w'))).toEqual(workerItems);
   }, 20_000);
+});
+
+describe('a burst of puts from a process (compact item records, merged in main)', () => {
+  it('arrives whole and in order past the merge limit, across two queues and values that are not JSON', async () => {
+    const a = new Queue<unknown>();
+    const b = new Queue<unknown>();
+    const n = 20_000;
+    const p = new Process({ target: mixedBurst, args: [a, b, n] });
+    p.start();
+    const fromA: unknown[] = [];
+    for (let item = await a.get(); item !== null; item = await a.get()) fromA.push(item);
+    const fromB: unknown[] = [];
+    for (let item = await b.get(); item !== null; item = await b.get()) fromB.push(item);
+    await p.join();
+    expect(p.exitcode).toBe(0);
+    expect(fromA.slice(0, n)).toEqual(Array.from({ length: n }, (_, i) => i));
+    expect(fromA.slice(n, n + 50)).toEqual(Array.from({ length: 50 }, (_, i) => `x${2 * i}`));
+    expect(fromB).toEqual(Array.from({ length: 50 }, (_, i) => `x${2 * i + 1}`));
+    const tail = fromA.slice(n + 50);
+    expect(tail).toHaveLength(7);
+    expect(tail[0]).toBe('before');
+    expect(tail[1]).toBeUndefined();
+    expect(tail[2]).toEqual(new Date(5));
+    expect(tail[3]).toEqual(new Map([[1, 'one']]));
+    expect(Object.is(tail[4], -0)).toBe(true);
+    expect(tail.slice(5)).toEqual(['after', { nested: ['é', 1] }]);
+    expect(a.qsize()).toBe(0);
+  }, 30_000);
 });

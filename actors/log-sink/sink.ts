@@ -6,7 +6,7 @@
  * get the shared settings (level, stderr) from its `config` op, to filter where they log.
  */
 import type { Logger } from 'pino';
-import { defineActor } from '../../src/define.js';
+import { defineActor, untracked } from '../../src/define.js';
 import { defineExtension, type SystemExtension } from '../../src/extension.js';
 import type { Host } from '../../src/hosts/host.js';
 import type { SystemImpl } from '../../src/system/system.js';
@@ -27,22 +27,24 @@ interface SinkState {
 }
 
 /** The sink actor (placement 'main', one per system, named troupe.log-sink). */
-export const LogSink = defineActor<SinkState, SinkMessage>({
-  name: 'LogSink',
-  init: (ctx) => ({ config: sharedLogConfig(), log: (ctx.system as unknown as { log: Logger }).log }),
-  receive: {
-    records: (state, msg) => {
-      writeRecords(msg.records, state.config, state.log);
-      return state;
+export const LogSink = untracked(
+  defineActor<SinkState, SinkMessage>({
+    name: 'LogSink',
+    init: (ctx) => ({ config: sharedLogConfig(), log: (ctx.system as unknown as { log: Logger }).log }),
+    receive: {
+      records: (state, msg) => {
+        writeRecords(msg.records, state.config, state.log);
+        return state;
+      },
+      flush: async (state, _msg, ctx) => {
+        await flushLines();
+        ctx.reply(true);
+        return state;
+      },
     },
-    flush: async (state, _msg, ctx) => {
-      await flushLines();
-      ctx.reply(true);
-      return state;
-    },
-  },
-  onStop: () => flushLines(),
-});
+    onStop: () => flushLines(),
+  }),
+);
 
 class Sink implements SystemExtension {
   readonly ops = {

@@ -11,6 +11,11 @@ export class Deque {
     this.a.push(x);
   }
 
+  pushAll(items: readonly unknown[]): void {
+    const a = this.a;
+    for (let i = 0; i < items.length; i++) a.push(items[i]);
+  }
+
   take(n: number): unknown[] {
     const out = this.a.slice(this.h, this.h + n);
     this.h += n;

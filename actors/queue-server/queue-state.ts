@@ -120,11 +120,14 @@ export class QueueState {
 
   // ---- items in, items out ------------------------------------------------------------------------
 
-  /** An item the producer already counted in SIZE; a JoinableQueue counts it unfinished here. */
-  put(c: number, item: unknown): void {
-    if (this.kind !== 'pipe' && (Atomics.load(this.counts, FLAGS) & IMMEDIATE) !== 0) return void Atomics.sub(this.counts, SIZE, 1);
-    if (this.kind === 'joinable') Atomics.add(this.counts, UNFINISHED, 1);
-    this.channels[c]!.items.push(item);
+  /**
+   * Items the producer already counted in SIZE; a JoinableQueue counts them unfinished here. A
+   * getter waiting gets them as one batch.
+   */
+  put(c: number, items: readonly unknown[]): void {
+    if (this.kind !== 'pipe' && (Atomics.load(this.counts, FLAGS) & IMMEDIATE) !== 0) return void Atomics.sub(this.counts, SIZE, items.length);
+    if (this.kind === 'joinable') Atomics.add(this.counts, UNFINISHED, items.length);
+    this.channels[c]!.items.pushAll(items);
     this.serve(c);
   }
 

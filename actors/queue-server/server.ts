@@ -27,7 +27,7 @@ export const QueueServer = defineActor<QueueState, ToServer>({
   },
   receive: {
     putMany: (q, msg) => {
-      for (const item of msg.items) q.put(0, item);
+      q.put(0, msg.items);
       return q;
     },
     putWait: (q, msg, ctx) => {
@@ -94,7 +94,7 @@ export const QueueServer = defineActor<QueueState, ToServer>({
       return q;
     },
     sendMany: (q, msg) => {
-      for (const item of msg.items) q.put(1 - msg.end, item);
+      q.put(1 - msg.end, msg.items);
       return q;
     },
     copy: (q, msg, ctx) => {

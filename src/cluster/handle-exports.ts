@@ -4,7 +4,7 @@
  * as the remote actor that made them (so a lock's holder or a queue's consumer is that actor).
  */
 import { nanoid } from 'nanoid';
-import { active, asyncIdentity, trackAsyncIdentity } from '../caller.js';
+import { active, holdAsyncIdentity } from '../caller.js';
 import { NoProcError } from '../errors.js';
 import { reviveHandles } from '../handles.js';
 import type { Runtime } from '../runtime.js';
@@ -81,11 +81,11 @@ export class HandleExports implements NodePart {
  * down, frees the lock as for any holder.
  */
 function asCaller(caller: string, fn: () => unknown): unknown {
-  trackAsyncIdentity();
+  const identity = holdAsyncIdentity();
   const previous = active.id;
   active.id = caller;
   try {
-    return asyncIdentity()!.run(caller, fn);
+    return identity.run(caller, fn);
   } finally {
     active.id = previous;
   }

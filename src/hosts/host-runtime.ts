@@ -12,11 +12,11 @@ import { locate, type Locator } from '../define.js';
 import type { Envelope, ReplyEnvelope } from '../envelope.js';
 import { reviveError, RuntimeError, serializeError } from '../errors.js';
 import { hostExtension, type HostView } from '../extension.js';
-import { checkCloneable, reviveHandles } from '../handles.js';
+import { checkCloneable, HAS_HANDLES, NOT_JSON, reviveHandles } from '../handles.js';
 import { Runtime, noProcReply } from '../runtime.js';
 import type { ActorDefinition, ActorRef, ExitReason, SpawnOptions, System } from '../types.js';
 import { RingWriter } from '../transport/ring-writer.js';
-import { decodeBatch, envelopeRecord, itemRecord, replyRecord, reviveReason, serializeReason } from '../wire.js';
+import { decodeBatch, envelopeRecord, ITEM_AGAIN_HEAD, itemRecord, replyRecord, reviveReason, sameHeader, serializeReason, type ItemHeader } from '../wire.js';
 import { Loader } from './loader.js';
 import { ANSWERS } from './host.js';
 import { unreachable, type FromHost, type HostTask, type RunRequest, type SpawnRequest, type ToHost } from './protocol.js';
@@ -39,6 +39,8 @@ export class HostRuntime extends Runtime {
   private nextCall = 1;
   /** everything this worker sends, in one FIFO to main */
   private readonly toMain: RingWriter;
+  /** the header of the last item record written to the ring (wire.ts ITEM_AGAIN) */
+  private lastItem: ItemHeader | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly beats: Int32Array | undefined;
   private readonly watchWords: Int32Array;
@@ -130,8 +132,20 @@ export class HostRuntime extends Runtime {
     this.toMain.write(envelopeRecord(envelope), transfer, envelope.clone !== 1);
   }
 
-  protected override forwardItem(envelope: Envelope): void {
-    this.toMain.write(itemRecord(envelope), undefined, envelope.clone !== 1);
+  protected override forwardItem(to: string, sender: string | undefined, type: string, end: number | undefined, item: unknown, flags: number): void {
+    const from = sender ?? 0;
+    const handles = flags & HAS_HANDLES ? 1 : 0;
+    const last = end ?? null;
+    const plain = (flags & NOT_JSON) === 0;
+    if (sameHeader(this.lastItem, to, from, handles, type, last)) {
+      if (plain) this.toMain.writeWrapped(ITEM_AGAIN_HEAD, JSON.stringify(item), ']');
+      else this.toMain.write(itemRecord(this.lastItem!, item, true), undefined, false);
+      return;
+    }
+    const header: ItemHeader = { to, from, handles, type, end: last };
+    this.toMain.write(itemRecord(header, item, false), undefined, plain);
+    // only once written: main reads ITEM_AGAIN records against the header it has seen
+    this.lastItem = header;
   }
 
   protected forwardReply(reply: ReplyEnvelope): void {

@@ -5,6 +5,7 @@
  * anything else posted to it, so a host never sees a spawn or a message that depends on a name
  * before the name).
  */
+import type { ItemHeader } from '../wire.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { Envelope, ReplyEnvelope } from '../envelope.js';
 import type { RingReader } from '../transport/ring-reader.js';
@@ -37,6 +38,8 @@ export class Host {
   detached = false;
   /** while idle (exclusive, between tasks): the timer that closes it */
   linger: NodeJS.Timeout | undefined;
+  /** the header of the last item record read from this worker's ring (wire.ts ITEM_AGAIN) */
+  lastItem: ItemHeader | undefined;
   /** the uncaught exception the worker reported as it died (its 'fatal' record) */
   fatal: Error | undefined;
   /** resolves once the worker is up and taking work (rejects if it died while starting) */

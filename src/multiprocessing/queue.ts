@@ -160,6 +160,14 @@ export class Queue<T = unknown> extends QueueHandle {
 
   /** Puts `item`; with a bounded queue, blocks while full (rejects Full after `timeout` ms). */
   put(item: T, options?: BlockingOptions): Promise<void> {
+    if (options === undefined) {
+      // the hot path of a producer loop: no closure
+      try {
+        return this.putItem(item, true, null);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     return settle(() => {
       const { block, timeout } = blocking(options, 'put()');
       return this.putItem(item, block, timeout);
@@ -173,6 +181,13 @@ export class Queue<T = unknown> extends QueueHandle {
 
   /** Removes and returns the next item; blocks while empty (rejects Empty after `timeout` ms). */
   get(options?: BlockingOptions): Promise<T> {
+    if (options === undefined) {
+      try {
+        return this.getItem(true, null) as Promise<T>;
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     return settle(() => {
       const { block, timeout } = blocking(options, 'get()');
       return this.getItem(block, timeout) as Promise<T>;

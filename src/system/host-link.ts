@@ -14,7 +14,7 @@ import { checkCloneable, prepareHandles, reviveHandles } from '../handles.js';
 import type { Host, HostEnd } from '../hosts/host.js';
 import { unreachable, type FromHost, type SpawnRequest, type ToHost } from '../hosts/protocol.js';
 import { noProcReply } from '../runtime.js';
-import { readRecord, reviveReason } from '../wire.js';
+import { ITEM_AGAIN, itemEnvelope, readRecord, reviveReason, type ItemHeader } from '../wire.js';
 import type { SystemImpl } from './system.js';
 
 /** A merged list message goes out at this many items (the queue server takes them in one turn). */
@@ -32,7 +32,7 @@ export class HostLink {
   private readonly tasks = new Map<number, Pending<unknown>>();
     private nextRid = 1;
   /** consecutive items of one list message read from a ring, merged until something else comes */
-  private open: { key: string; envelope: Envelope; host: Host } | undefined;
+  private open: { header: ItemHeader; envelope: Envelope } | undefined;
 
   constructor(system: SystemImpl) {
     this.system = system;
@@ -69,12 +69,23 @@ export class HostLink {
   }
 
   private record(host: Host, value: unknown[]): void {
-    const record = readRecord(value);
     const open = this.open;
+    if (value[0] === ITEM_AGAIN && open !== undefined && open.header === host.lastItem) {
+      // the common case of a burst: one more item of the message being merged
+      if ((open.envelope.msg as { items: unknown[] }).items.push(value[1]) >= MAX_MERGED) this.drained();
+      return;
+    }
+    const record = readRecord(value, host.lastItem);
     if (record.kind === 'item') {
-      if (open !== undefined && open.key === record.key && open.host === host && (open.envelope.msg as { items: unknown[] }).items.push(record.item) < MAX_MERGED) return;
+      // a header object belongs to one ring: the same object is the same sender, target and kind
+      if (open !== undefined && open.header === record.header) {
+        // a full message goes out now; the next item starts another
+        if ((open.envelope.msg as { items: unknown[] }).items.push(record.item) >= MAX_MERGED) this.drained();
+        return;
+      }
       this.drained();
-      this.open = { key: record.key, envelope: record.make(), host };
+      host.lastItem = record.header;
+      this.open = { header: record.header, envelope: itemEnvelope(record.header, record.item) };
       return;
     }
     this.drained();

@@ -194,7 +194,12 @@ export class RingReader {
       sink.drained();
     }
     if (Atomics.load(this.words, CLOSED) !== 0) return this.finish();
-    if (n >= NAP_AFTER) return void setTimeout(this.run, NAP_MS).unref();
+    if (n >= NAP_AFTER) {
+      // a stream: nap while little is waiting; an eighth of the ring filled meanwhile means the
+      // writer is about to block on us, so read on after letting the event loop in
+      if (((Atomics.load(this.words, W) - this.r) >>> 0) > this.capacity >> 3) return this.schedule();
+      return void setTimeout(this.run, NAP_MS).unref();
+    }
     Atomics.store(this.words, SLEEP, 1);
     if (Atomics.load(this.words, W) !== this.r) {
       // more arrived meanwhile: stay awake, but let the event loop breathe between snapshots

@@ -32,6 +32,25 @@ function utf8Write(buf: Buffer, s: string, off: number, len: number): number {
   return fastUtf8Write !== undefined ? fastUtf8Write.call(buf, s, off, len) : buf.write(s, off, len, 'utf8');
 }
 
+/** Strings up to this length are copied by hand when ASCII (cheaper than a native call). */
+const SHORT = 48;
+
+/** Copies ASCII `s` to `data` at `at`; returns the next offset. */
+function ascii(data: Uint8Array, s: string, at: number): number {
+  for (let i = 0; i < s.length; i++) data[at++] = s.charCodeAt(i);
+  return at;
+}
+
+/** Copies `s` if it is all ASCII and returns its length, else -1 (what was copied is overwritten). */
+function asciiOrNot(data: Uint8Array, s: string, at: number): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return -1;
+    data[at + i] = c;
+  }
+  return s.length;
+}
+
 export class RingWriter {
   private readonly words: Int32Array;
   private readonly capacity: number;
@@ -83,24 +102,38 @@ export class RingWriter {
 
   /** Sends text that is already JSON (the reader gets JSON.parse of it); it must be valid JSON. */
   writeJson(json: string): void {
-    if (json.length * 3 + 3 > this.maxRecord && Buffer.byteLength(json) + 3 > this.maxRecord) return this.writeSide({ s: 0, j: json });
+    this.writeWrapped('', json, '');
+  }
+
+  /**
+   * Sends `prefix + json + suffix` as one JSON record without building that string; `prefix` and
+   * `suffix` are short ASCII (a record's fixed head and tail).
+   */
+  writeWrapped(prefix: string, json: string, suffix: string): void {
+    const fixed = prefix.length + suffix.length;
+    if (json.length * 3 + fixed + 3 > this.maxRecord && Buffer.byteLength(json) + fixed + 3 > this.maxRecord) return this.writeSide({ s: 0, j: prefix + json + suffix });
     this.checkOpen();
     const brk = this.runBytes > RUN_LIMIT ? 2 : 0;
-    let need = brk + json.length * 3 + 1; // UTF-8 bound, and the comma
+    let need = brk + fixed + json.length * 3 + 1; // UTF-8 bound, and the comma
     let off = this.reserve(need, true);
     if (off < 0) {
-      need = brk + Buffer.byteLength(json) + 1; // the exact size may fit where the bound did not
+      need = brk + fixed + Buffer.byteLength(json) + 1; // the exact size may fit where the bound did not
       off = this.reserve(need, false);
     }
+    const data = this.data;
     if (brk !== 0) {
-      this.data[off] = 0;
-      this.data[off + 1] = KIND_BREAK;
+      data[off] = 0;
+      data[off + 1] = KIND_BREAK;
       this.runBytes = 0;
     }
-    const n = utf8Write(this.buf, json, off + brk, need - brk);
-    this.data[off + brk + n] = COMMA;
-    this.runBytes += n + 1;
-    this.publish(brk + n + 1);
+    let at = ascii(data, prefix, off + brk);
+    const n = json.length <= SHORT ? asciiOrNot(data, json, at) : -1;
+    at = n >= 0 ? at + n : at + utf8Write(this.buf, json, at, need - (at - off) - suffix.length - 1);
+    at = ascii(data, suffix, at);
+    data[at] = COMMA;
+    const bytes = at + 1 - off;
+    this.runBytes += bytes - brk;
+    this.publish(bytes);
   }
 
   /** postMessage first, then the record that fixes the message's place in the order. */
