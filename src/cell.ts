@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { Behaviour } from './behaviour.js';
 import type { Envelope } from './envelope.js';
-import { asyncIdentity, awaitingActors } from './caller.js';
+import { active, asyncIdentity, awaitingActors } from './caller.js';
 import { exitRequested, NoProcError } from './errors.js';
 import type { Runtime } from './runtime.js';
 import type { ActorContext, ActorDefinition, ActorRef, ExitReason, SpawnOptions, System } from './types.js';
@@ -21,6 +21,21 @@ const enum Phase {
   Dead,
 }
 
+/** What came with a message in the mailbox: the sender of a plain local send, or its envelope. */
+type Meta = string | Envelope | undefined;
+
+/** A message with what came with it: its sender's id, or its envelope when it is an ask. */
+class Letter {
+  constructor(
+    readonly msg: unknown,
+    readonly meta: string | Envelope,
+  ) {}
+}
+
+function askOf(meta: Meta): Envelope['ask'] {
+  return typeof meta === 'object' ? meta.ask : undefined;
+}
+
 export class Cell implements ActorContext {
   readonly id: string;
   readonly name: string | undefined;
@@ -29,12 +44,19 @@ export class Cell implements ActorContext {
   private readonly runtime: Runtime;
   private readonly behaviour: Behaviour;
   private state: unknown;
-  private mailbox: Envelope[] = [];
+  /**
+   * Messages in arrival order: a message alone when nothing came with it (a send from outside any
+   * actor), else a Letter with its sender or its envelope (an ask). No envelope is allocated for a
+   * plain send in this thread.
+   */
+  private mailbox: unknown[] = [];
   private head = 0;
   private phase = Phase.Starting;
   private scheduled = false;
   private busy = false;
-  private current: Envelope | undefined;
+  /** in a turn: what came with the message being handled (see mailbox) */
+  private turn: Meta = undefined;
+  private inTurn = false;
   private replied = false;
   private stopReason: ExitReason | undefined;
   private abort: AbortController | undefined;
@@ -122,12 +144,21 @@ export class Cell implements ActorContext {
     if (this.phase === Phase.Dead) return;
     if (this.phase === Phase.Starting) this.phase = Phase.Running;
     if (this.stopReason) return void this.finish(this.stopReason, true);
-    this.schedule();
+    // messages that came while init ran; an idle actor costs the scheduler nothing
+    if (this.head < this.mailbox.length) this.schedule();
   }
 
   enqueue(envelope: Envelope): void {
     if (this.phase === Phase.Dead) return this.runtime.deadLetter(envelope);
-    this.mailbox.push(envelope);
+    const meta = envelope.ask !== undefined ? envelope : envelope.from;
+    this.mailbox.push(meta === undefined ? envelope.msg : new Letter(envelope.msg, meta));
+    this.schedule();
+  }
+
+  /** A plain send from this thread: no envelope unless it has to be a dead letter. */
+  post(msg: unknown, from: string | undefined): void {
+    if (this.phase === Phase.Dead) return this.runtime.deadLetter(from === undefined ? { to: this.id, msg } : { to: this.id, msg, from });
+    this.mailbox.push(from === undefined ? msg : new Letter(msg, from));
     this.schedule();
   }
 
@@ -164,13 +195,15 @@ export class Cell implements ActorContext {
         return handled;
       }
       handled++;
-      const envelope = this.mailbox[this.head]!;
-      this.mailbox[this.head++] = undefined as unknown as Envelope;
-      if (this.head > 1024 && this.head * 2 > this.mailbox.length) {
-        this.mailbox = this.mailbox.slice(this.head);
+      const mailbox = this.mailbox;
+      const entry = mailbox[this.head];
+      mailbox[this.head++] = undefined;
+      if (this.head > 1024 && this.head * 2 > mailbox.length) {
+        this.mailbox = mailbox.slice(this.head);
         this.head = 0;
       }
-      if (!this.handle(envelope)) return handled;
+      const letter = entry instanceof Letter;
+      if (!this.handle(letter ? entry.msg : entry, letter ? entry.meta : undefined)) return handled;
     }
     if (this.head === this.mailbox.length && this.head > 0) {
       this.mailbox.length = 0;
@@ -181,8 +214,9 @@ export class Cell implements ActorContext {
   }
 
   /** Handles one message; returns false when the loop must pause (async handler or exit). */
-  private handle(envelope: Envelope): boolean {
-    this.current = envelope;
+  private handle(msg: unknown, meta: Meta): boolean {
+    this.turn = meta;
+    this.inTurn = true;
     this.replied = false;
     let next: unknown;
     try {
@@ -191,11 +225,11 @@ export class Cell implements ActorContext {
         this.injected = undefined;
         throw error;
       }
-      if (!this.behaviour.handles(envelope.msg)) {
-        this.unhandled(envelope);
+      if (!this.behaviour.handles(msg)) {
+        this.unhandled(msg, askOf(meta));
         return this.afterTurn();
       }
-      next = this.runtime.withActor(this, () => this.behaviour.receive(this.state, envelope.msg, this));
+      next = this.receive(msg);
     } catch (error) {
       this.crash(error);
       return false;
@@ -221,8 +255,22 @@ export class Cell implements ActorContext {
     return this.afterTurn();
   }
 
+  /** The handler's turn, as this actor (and in its caller context once that is tracked). */
+  private receive(msg: unknown): unknown {
+    const previous = active.id;
+    active.id = this.id;
+    try {
+      const identity = this.awaits ? asyncIdentity() : undefined;
+      if (identity !== undefined && identity.getStore() !== this.id) return identity.run(this.id, () => this.behaviour.receive(this.state, msg, this));
+      return this.behaviour.receive(this.state, msg, this);
+    } finally {
+      active.id = previous;
+    }
+  }
+
   private afterTurn(): boolean {
-    this.current = undefined;
+    this.turn = undefined;
+    this.inTurn = false;
     if (this.stopReason) {
       this.finish(this.stopReason, true);
       return false;
@@ -230,11 +278,11 @@ export class Cell implements ActorContext {
     return true;
   }
 
-  private unhandled(envelope: Envelope): void {
-    const type = typeof envelope.msg === 'object' && envelope.msg !== null ? (envelope.msg as { type?: unknown }).type : undefined;
+  private unhandled(msg: unknown, ask: Envelope['ask']): void {
+    const type = typeof msg === 'object' && msg !== null ? (msg as { type?: unknown }).type : undefined;
     if (type === 'EXIT' || type === 'DOWN') return;
     this.log.warn({ actor: this.label, type }, 'unhandled message (no handler for its type)');
-    if (envelope.ask) this.runtime.reply(envelope.ask, false, new NoProcError(`${this.label} has no handler for message type ${String(type)}`));
+    if (ask) this.runtime.reply(ask, false, new NoProcError(`${this.label} has no handler for message type ${String(type)}`));
   }
 
   private crash(error: unknown): void {
@@ -287,19 +335,22 @@ export class Cell implements ActorContext {
     if (this.phase === Phase.Dead || this.phase === Phase.Stopping) return;
     this.stopReason ??= reason;
     if (this.phase === Phase.Starting) return;
-    if (!this.busy && !this.current) {
+    if (!this.busy && !this.inTurn) {
       this.finish(this.stopReason, true);
     }
   }
 
   private rejectPending(): void {
-    if (this.current?.ask && !this.replied) {
-      this.runtime.reply(this.current.ask, false, new NoProcError(`${this.label} exited before it replied`));
+    const ask = askOf(this.turn);
+    if (ask && !this.replied) {
+      this.runtime.reply(ask, false, new NoProcError(`${this.label} exited before it replied`));
     }
-    this.current = undefined;
+    this.turn = undefined;
+    this.inTurn = false;
     for (let i = this.head; i < this.mailbox.length; i++) {
-      const envelope = this.mailbox[i]!;
-      if (envelope.ask) this.runtime.reply(envelope.ask, false, new NoProcError(`${this.label} exited before it handled the ask`));
+      const entry = this.mailbox[i];
+      const pending = entry instanceof Letter ? askOf(entry.meta) : undefined;
+      if (pending) this.runtime.reply(pending, false, new NoProcError(`${this.label} exited before it handled the ask`));
     }
     this.mailbox = [];
     this.head = 0;
@@ -341,12 +392,13 @@ export class Cell implements ActorContext {
 
   /** The ref of whoever sent the message being handled (null when sent from outside any actor). */
   get sender(): ActorRef | null {
-    const from = this.current?.from;
+    const turn = this.turn;
+    const from = typeof turn === 'string' ? turn : turn?.from;
     return from === undefined ? null : this.runtime.ref(from, undefined);
   }
 
   reply(value: unknown): void {
-    const ask = this.current?.ask;
+    const ask = askOf(this.turn);
     if (!ask || this.replied) return;
     this.replied = true;
     this.runtime.reply(ask, true, value);
@@ -357,7 +409,7 @@ export class Cell implements ActorContext {
    * `{noreply, State}` + `gen_server:reply/2`). Returns undefined if the message was not an ask.
    */
   deferReply(): ((ok: boolean, value: unknown) => void) | undefined {
-    const ask = this.current?.ask;
+    const ask = askOf(this.turn);
     if (!ask || this.replied) return undefined;
     this.replied = true;
     let done = false;
@@ -386,7 +438,7 @@ export class Cell implements ActorContext {
 
   stop(reason: Partial<ExitReason> = {}): void {
     this.stopReason ??= { kind: reason.kind ?? 'normal', ...reason } as ExitReason;
-    if (this.phase === Phase.Running && !this.current && !this.busy) this.finish(this.stopReason, true);
+    if (this.phase === Phase.Running && !this.inTurn && !this.busy) this.finish(this.stopReason, true);
   }
 
   persist(): void {

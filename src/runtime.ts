@@ -166,7 +166,7 @@ export abstract class Runtime {
     const cell = this.cells.get(to);
     if (cell !== undefined) {
       refusePrivate(msg);
-      cell.enqueue(sender === undefined ? { to, msg } : { to, msg, from: sender });
+      cell.post(msg, sender);
       return;
     }
     const envelope: Envelope = sender === undefined ? { to, msg } : { to, msg, from: sender };
@@ -192,8 +192,7 @@ export abstract class Runtime {
     const sender = this.currentSender();
     const cell = this.cells.get(to);
     if (cell !== undefined) {
-      const msg = end === undefined ? { type, items: [item] } : { type, end, items: [item] };
-      cell.enqueue(sender === undefined ? { to, msg } : { to, msg, from: sender });
+      cell.post(end === undefined ? { type, items: [item] } : { type, end, items: [item] }, sender);
       return;
     }
     this.forwardItem(to, sender, type, end, flags & HAS_HANDLES ? prepareHandles(item, to) : item, flags);

@@ -78,11 +78,29 @@ export function callerKey(state: ThreadState): string {
 
 /** The caller's token at `mgr` if this thread already has it (the fast path needs nothing else). */
 export function cachedToken(mgr: string | undefined): TokenInfo | undefined {
+  // a loop of acquire/release asks this every time: the last answer is remembered
+  const runtime = currentRuntime();
+  const id = runtime.currentSender();
+  if (last.runtime === runtime && last.id === id && last.mgr === mgr) return last.info;
   const state = threadState();
-  const key = callerKey(state);
-  if (key === 'main') return MAIN_INFO;
-  return mgr === undefined ? undefined : state.tokens.get(key)?.get(mgr);
+  const key = id ?? (inWorker() ? `host:${runtime.site}` : 'main');
+  const info = key === 'main' ? MAIN_INFO : mgr === undefined ? undefined : state.tokens.get(key)?.get(mgr);
+  if (info !== undefined) {
+    last.runtime = runtime;
+    last.id = id;
+    last.mgr = mgr;
+    last.info = info;
+  }
+  return info;
 }
+
+/** The last cachedToken() answer: a token never changes for its caller, manager and runtime. */
+const last: { runtime: Runtime | undefined; id: string | undefined; mgr: string | undefined; info: TokenInfo | undefined } = {
+  runtime: undefined,
+  id: undefined,
+  mgr: undefined,
+  info: undefined,
+};
 
 /** The caller's token at `mgr`, asking the manager for one the first time this caller uses it. */
 export function tokenInfo(mgr: string | undefined): TokenInfo | Promise<TokenInfo> {
