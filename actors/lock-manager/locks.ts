@@ -200,7 +200,9 @@ export class Locks {
 
   /** A contender parked in shared memory must see that waiters queued (or the holder died). */
   wakeParker(lock: LockEntry): void {
-    if (Atomics.load(lock.words, LOCK.PARK) !== 0) Atomics.notify(lock.words, LOCK.STATE);
+    if (Atomics.load(lock.words, LOCK.PARK) === 0) return;
+    Atomics.store(lock.words, LOCK.WAKE, 1);
+    Atomics.notify(lock.words, LOCK.WAKE);
   }
 
   /** Gives the lock to the head waiter, if the state is still `state` (else settle looks again). */

@@ -13,7 +13,7 @@
  * single thread that also owns the waiter queue. So C set ⇔ waiters queued, no fast acquire can
  * overtake a queued waiter (FIFO), and a released or dead holder's lock always reaches a waiter.
  * PARK (futex-style spin before queueing): while no waiter is queued, one contender may hold the
- * PARK slot (its token) and wait on STATE with Atomics.waitAsync for a bounded time; a release that
+ * PARK slot (its token) and wait (on WAKE) with Atomics.waitAsync for a bounded time; a release that
  * frees the word notifies it, so a handoff between two threads needs no message. It leaves the
  * slot (and queues at the manager, at the head: it came first) as soon as it sees C.
  */
@@ -61,11 +61,14 @@ export const LOCK = {
   /** token whose name is in the name bytes (0 while being written) */
   NAME_TOKEN: 3,
   NAME_LEN: 4,
-  /** token of the one contender waiting on STATE in shared memory (0: none) */
+  /** token of the one contender waiting in shared memory, on WAKE (0: none) */
   PARK: 5,
   /**
-   * 1 once a release has woken the parked contender since it last went to sleep: a holder that
-   * re-takes the lock at once (long runs, as with a futex) pays one notify per sleep, not per release
+   * 1 once a release (or the manager) has woken the parked contender since it last went to sleep:
+   * a holder that re-takes the lock at once (long runs, as with a futex) pays one notify per sleep,
+   * not per release. The contender waits on this word, not on STATE: a holder that released and
+   * re-took the lock between the contender's read and its wait leaves STATE as it was, and that
+   * wake-up was lost (it slept out PARK_MS).
    */
   WAKE: 6,
   NAME_OFFSET: 32,

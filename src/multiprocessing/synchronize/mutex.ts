@@ -150,7 +150,9 @@ export abstract class Mutex {
         }
         const left = deadline - performance.now();
         if ((state & C) !== 0 || !isHeld(state) || left <= 0) return 'parked';
-        const result = waitAsync(words, LOCK.STATE, state, left);
+        // on WAKE, not STATE: a release between our read and this wait set WAKE (no sleep then);
+        // STATE may already hold the same value again (the holder re-took it), which hid that wake
+        const result = waitAsync(words, LOCK.WAKE, 0, left);
         if (result.async) await result.value;
       }
     } finally {
@@ -183,7 +185,7 @@ export abstract class Mutex {
       if (!isHeld(state)) throw new ValueError('release() of an unlocked Lock: acquire() it first (each acquire() is matched by one release())');
       if ((state & C) === 0) {
         if (Atomics.compareExchange(words, LOCK.STATE, state, 0) === state) {
-          if (Atomics.load(words, LOCK.PARK) !== 0 && Atomics.compareExchange(words, LOCK.WAKE, 0, 1) === 0) Atomics.notify(words, LOCK.STATE, 1);
+          if (Atomics.load(words, LOCK.PARK) !== 0 && Atomics.compareExchange(words, LOCK.WAKE, 0, 1) === 0) Atomics.notify(words, LOCK.WAKE, 1);
           return;
         }
       } else if (Atomics.compareExchange(words, LOCK.STATE, state, state | H) === state) {
