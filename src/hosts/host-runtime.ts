@@ -19,7 +19,7 @@ import { RingWriter } from '../transport/ring-writer.js';
 import { decodeBatch, envelopeRecord, ITEM_AGAIN_HEAD, itemRecord, replyRecord, reviveReason, sameHeader, serializeReason, type ItemHeader } from '../wire.js';
 import { Loader } from './loader.js';
 import { ANSWERS } from './host.js';
-import { unreachable, type FromHost, type HostTask, type RunRequest, type SpawnRequest, type ToHost } from './protocol.js';
+import { unreachable, type FromHost, type HostTask, type RunRequest, type SpawnRequest, type ToHost, type ToHostWire } from './protocol.js';
 import { WorkerSystem } from './worker-system.js';
 
 /** watch word 0: heartbeat (word 1, modules loading, is the loader's) */
@@ -82,7 +82,11 @@ export class HostRuntime extends Runtime {
     const beats = this.beats;
     this.heartbeat = beats ? setInterval(() => Atomics.add(beats, HEARTBEAT_SLOT, 1), 20) : undefined;
     this.heartbeat?.unref();
-    this.port.on('message', (message: ToHost) => this.onMessage(message));
+    this.port.on('message', (message: ToHostWire) => {
+      if (typeof message === 'string') return this.onMessage({ t: 'envelopes', batch: message });
+      if (Array.isArray(message)) return this.onMessage({ t: 'replies', batch: message });
+      this.onMessage(message);
+    });
     this.port.on('close', () => this.close());
     this.post({ t: 'ready', threadId });
     if (this.hostTask.run) void this.run(this.hostTask.run);

@@ -10,7 +10,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Envelope, ReplyEnvelope } from '../envelope.js';
 import type { RingReader } from '../transport/ring-reader.js';
 import { Outbox } from './outbox.js';
-import type { NameChange, ToHost } from './protocol.js';
+import type { NameChange, ToHost, ToHostWire } from './protocol.js';
 
 export type HostMode = 'shared' | 'exclusive';
 
@@ -50,8 +50,8 @@ export class Host {
   private names: NameChange[] = [];
   private readonly outbox = new Outbox((batch, replies, transfer) => {
     if (!this.alive) return;
-    if (batch !== undefined) this.post({ t: 'envelopes', batch }, transfer);
-    if (replies !== undefined) this.post({ t: 'replies', batch: replies });
+    if (batch !== undefined) this.post(typeof batch === 'string' ? batch : { t: 'envelopes', batch }, transfer);
+    if (replies !== undefined) this.post(replies);
   });
 
   /** everything the worker sends, in the order it sent it */
@@ -69,7 +69,7 @@ export class Host {
     return this.abort.signal;
   }
 
-  post(message: ToHost, transfer?: readonly unknown[]): void {
+  post(message: ToHostWire, transfer?: readonly unknown[]): void {
     if (!this.alive) return;
     if (this.names.length > 0) this.flushNames();
     this.port.postMessage(message, transfer as never);

@@ -57,6 +57,13 @@ export interface RunRequest {
 /** A change of the name table, pushed to every host in order (`id` undefined: unbound). */
 export type NameChange = [name: string, id: string | undefined];
 
+/**
+ * What main posts to a host: a control message, or one of the two hot batches bare (a structured
+ * clone of a string or an array costs less than of an object around it): a JSON string of
+ * envelopes (wire.ts encodeBatch), or an array of replies.
+ */
+export type ToHostWire = ToHost | string | ReplyEnvelope[];
+
 export type ToHost =
   | { t: 'envelopes'; batch: WireBatch }
   | { t: 'replies'; batch: ReplyEnvelope[] }
