@@ -276,7 +276,12 @@ export class HostPool {
       });
       // the worker's only post on its control port: the ring's doorbell
       port1.on('message', () => host.fromWorker.wake());
-      port1.on('close', () => end(pendingEnd ?? (host.closing ? { kind: 'finished' } : { kind: 'died', cause: 'control port closed' })));
+      port1.on('close', () => {
+        // what the worker wrote before its port closed comes first: its 'closed' record makes
+        // this an orderly end (deciding 'died' first aborted a task tinypool had just finished)
+        if (host.alive) host.fromWorker.pump();
+        end(pendingEnd ?? (host.closing ? { kind: 'finished' } : { kind: 'died', cause: 'control port closed' }));
+      });
       if (own) return this.startOwn(task, port2, host, end, port1, keepAlive);
       this.pool.run(task, { transferList: [port2 as never, task.side as never], signal: host.signal }).then(
         (result: unknown) => {

@@ -42,6 +42,9 @@ export interface LaunchRequest extends ReserveRequest {
   subclass: boolean;
 }
 
+/** How often a process whose worker died before it was up is started on another. */
+const START_RETRIES = 2;
+
 interface Live {
   id: string;
   pid: number;
@@ -52,6 +55,8 @@ interface Live {
   /** reserved, not launched yet */
   launched: boolean;
   host: Host | undefined;
+  /** what run() was given, and how often its worker died before it started (it is run again) */
+  launch?: { request: LaunchRequest; retries: number };
   code: number | null;
   /** exit code to report when the host ends because we ended it */
   signal: number | null;
@@ -148,6 +153,7 @@ export class ProcessTable {
   }
 
   private async run(proc: Live, request: LaunchRequest): Promise<void> {
+    proc.launch ??= { request, retries: 0 };
     const info: ProcessInfo = {
       name: proc.name,
       identity: request.identity,
@@ -215,6 +221,15 @@ export class ProcessTable {
     if (!proc) return;
     this.byHost.delete(host);
     const finished = end.kind === 'finished' && typeof end.result === 'number' ? end.result : undefined;
+    if (end.kind === 'died' && proc.signal === null && proc.code === null && host.threadId < 0 && proc.launch && proc.launch.retries < START_RETRIES) {
+      // its worker died before it was up (a pool thread being torn down was handed the task):
+      // nothing of the process ran, so it starts on another worker, as if nothing happened
+      proc.launch.retries++;
+      proc.host = undefined;
+      this.system.log.warn({ process: proc.name, pid: proc.pid, cause: end.cause }, `the worker of process ${proc.name} died before it started (${end.cause}); starting it on another`);
+      void this.run(proc, proc.launch.request);
+      return;
+    }
     if (end.kind === 'died' && proc.signal === null && proc.code === null) {
       // nobody signalled it and its target did not end: its worker died under it (say why)
       if (end.error !== undefined) printUncaught(proc.name, end.error);
