@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Behaviour } from './behaviour.js';
 import type { Envelope } from './envelope.js';
 import { active, asyncIdentity, awaitingActors } from './caller.js';
+import { askOf, Letter, type Meta } from './letter.js';
 import { exitRequested, NoProcError } from './errors.js';
 import type { Runtime } from './runtime.js';
 import type { ActorContext, ActorDefinition, ActorRef, ExitReason, SpawnOptions, System } from './types.js';
@@ -19,21 +20,6 @@ const enum Phase {
   Running,
   Stopping,
   Dead,
-}
-
-/** What came with a message in the mailbox: the sender of a plain local send, or its envelope. */
-type Meta = string | Envelope | undefined;
-
-/** A message with what came with it: its sender's id, or its envelope when it is an ask. */
-class Letter {
-  constructor(
-    readonly msg: unknown,
-    readonly meta: string | Envelope,
-  ) {}
-}
-
-function askOf(meta: Meta): Envelope['ask'] {
-  return typeof meta === 'object' ? meta.ask : undefined;
 }
 
 export class Cell implements ActorContext {
