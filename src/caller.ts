@@ -13,7 +13,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 const ACTIVE = Symbol.for('troupe.activeActor');
-const IDENTITY = Symbol.for('troupe.asyncIdentity');
 const NEEDS = Symbol.for('troupe.callerNeeds');
 type Slots = Record<symbol, unknown>;
 
@@ -21,20 +20,26 @@ type Slots = Record<symbol, unknown>;
 export const active: { id: string | undefined } = ((globalThis as Slots)[ACTIVE] ??= { id: undefined }) as { id: string | undefined };
 
 /** What asks for tracking across awaits in this thread. */
-const needs = ((globalThis as Slots)[NEEDS] ??= { facade: false, awaiting: 0, held: false }) as { facade: boolean; awaiting: number; held: boolean };
+interface Needs {
+  facade: boolean;
+  awaiting: number;
+  held: boolean;
+  /** the storage while tracking is on (read on every send: a plain property, not a global slot) */
+  identity: AsyncLocalStorage<string> | undefined;
+}
+const needs = ((globalThis as Slots)[NEEDS] ??= { facade: false, awaiting: 0, held: false, identity: undefined }) as Needs;
 
 export function asyncIdentity(): AsyncLocalStorage<string> | undefined {
-  return (globalThis as Slots)[IDENTITY] as AsyncLocalStorage<string> | undefined;
+  return needs.identity;
 }
 
 function update(): void {
-  const slots = globalThis as Slots;
   const want = needs.facade && needs.awaiting > 0;
-  const identity = slots[IDENTITY] as AsyncLocalStorage<string> | undefined;
-  if (want && identity === undefined) slots[IDENTITY] = new AsyncLocalStorage<string>();
+  const identity = needs.identity;
+  if (want && identity === undefined) needs.identity = new AsyncLocalStorage<string>();
   else if (!want && identity !== undefined) {
     identity.disable();
-    slots[IDENTITY] = undefined;
+    needs.identity = undefined;
   }
 }
 
