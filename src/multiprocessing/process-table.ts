@@ -221,16 +221,16 @@ export class ProcessTable {
     if (!proc) return;
     this.byHost.delete(host);
     const finished = end.kind === 'finished' && typeof end.result === 'number' ? end.result : undefined;
-    if (end.kind === 'died' && proc.signal === null && proc.code === null && host.threadId < 0 && proc.launch && proc.launch.retries < START_RETRIES) {
-      // its worker died before it was up (a pool thread being torn down was handed the task):
-      // nothing of the process ran, so it starts on another worker, as if nothing happened
-      proc.launch.retries++;
-      proc.host = undefined;
-      this.system.log.warn({ process: proc.name, pid: proc.pid, cause: end.cause }, `the worker of process ${proc.name} died before it started (${end.cause}); starting it on another`);
-      void this.run(proc, proc.launch.request);
-      return;
-    }
     if (end.kind === 'died' && proc.signal === null && proc.code === null) {
+      if (host.threadId < 0 && proc.launch && proc.launch.retries < START_RETRIES) {
+        // its worker died before it was up (a pool thread being torn down was handed the task):
+        // nothing of the process ran, so it starts on another worker, as if nothing happened
+        proc.launch.retries++;
+        proc.host = undefined;
+        this.system.log.warn({ process: proc.name, pid: proc.pid, cause: end.cause }, `the worker of process ${proc.name} died before it started (${end.cause}); starting it on another`);
+        void this.run(proc, proc.launch.request);
+        return;
+      }
       // nobody signalled it and its target did not end: its worker died under it (say why)
       if (end.error !== undefined) printUncaught(proc.name, end.error);
       this.system.log.error({ process: proc.name, pid: proc.pid, cause: end.cause, exitCode: end.exitCode, err: end.error }, `the worker of process ${proc.name} died under it: ${end.cause}`);

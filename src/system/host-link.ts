@@ -69,28 +69,27 @@ export class HostLink {
   }
 
   private record(host: Host, value: unknown[]): void {
-    const open = this.open;
-    if (value[0] === ITEM_AGAIN && open !== undefined && open.header === host.lastItem) {
-      // the common case of a burst: one more item of the message being merged
-      if ((open.envelope.msg as { items: unknown[] }).items.push(value[1]) >= MAX_MERGED) this.drained();
-      return;
-    }
+    // a burst's ITEM_AGAIN records (the common case) need no read into an object
+    if (value[0] === ITEM_AGAIN && host.lastItem !== undefined) return this.item(host, host.lastItem, value[1]);
     const record = readRecord(value, host.lastItem);
-    if (record.kind === 'item') {
-      // a header object belongs to one ring: the same object is the same sender, target and kind
-      if (open !== undefined && open.header === record.header) {
-        // a full message goes out now; the next item starts another
-        if ((open.envelope.msg as { items: unknown[] }).items.push(record.item) >= MAX_MERGED) this.drained();
-        return;
-      }
-      this.drained();
-      host.lastItem = record.header;
-      this.open = { header: record.header, envelope: itemEnvelope(record.header, record.item) };
-      return;
-    }
+    if (record.kind === 'item') return this.item(host, record.header, record.item);
     this.drained();
     if (record.kind === 'envelope') this.system.route(record.envelope);
     else this.system.routeReply(record.reply);
+  }
+
+  /** One item of a list message: merged into the open one when it has the same header. */
+  private item(host: Host, header: ItemHeader, item: unknown): void {
+    const open = this.open;
+    // a header object belongs to one ring: the same object is the same sender, target and kind
+    if (open !== undefined && open.header === header) {
+      // a full message goes out now; the next item starts another
+      if ((open.envelope.msg as { items: unknown[] }).items.push(item) >= MAX_MERGED) this.drained();
+      return;
+    }
+    this.drained();
+    host.lastItem = header;
+    this.open = { header, envelope: itemEnvelope(header, item) };
   }
 
   /** A batch boundary: the list message being merged goes out. */
