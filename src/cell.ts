@@ -161,7 +161,7 @@ export class Cell implements ActorContext {
   drain(budget: number): number {
     this.scheduled = false;
     // once callers are tracked across awaits, one context switch per batch, not per message
-    if (!this.awaits && this.behaviour.mayAwait) this.mayAwait();
+    if (!this.awaits && this.behaviour.mayAwait && this.phase === Phase.Running) this.mayAwait();
     const identity = this.awaits ? asyncIdentity() : undefined;
     const handled = identity ? identity.run(this.id, drainBatch, this, budget) : this.drainBatch(budget);
     if (this.ranDry && this.stopReason && this.phase === Phase.Running) this.finish(this.stopReason, true);
