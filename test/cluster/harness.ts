@@ -8,7 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { System } from '../../src/index.js';
+import pino from 'pino';
+import { afterAll, beforeAll } from 'vitest';
+import { createSystem, type System } from '../../src/index.js';
 
 function findNats(): string | undefined {
   const found = spawnSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' });
@@ -235,4 +237,37 @@ export async function seen(system: System, node: string, ms = 10_000): Promise<v
   // nodes() answers from memory: no event can slip in between the check and the listener
   if ((await system.nodes()).some((info) => info.node === node)) return;
   await nextEvent(system, 'nodeup', node, ms);
+}
+
+/** What a file's cluster is made of (see clusterPerFile). */
+export interface FileCluster {
+  server: NatsServer;
+  /** this process, as node `main` */
+  system: System;
+  /** the second node, when one was asked for */
+  other: NodeProcess | undefined;
+}
+
+/**
+ * One cluster for the tests of a file: its own nats-server, this process as node `main` of
+ * cluster `name` (silent logs, nodedown after 2 s) and, with `peer`, a second node process this
+ * one has already seen. `ready` gets them before the first test; all of it ends after the last.
+ */
+export function clusterPerFile(name: string, peer: string | undefined, ready: (cluster: FileCluster) => void): void {
+  let cluster: FileCluster | undefined;
+  beforeAll(async () => {
+    const server = await NatsServer.start();
+    const system = await createSystem({ hosts: 1, logger: pino({ level: 'silent' }), cluster: { servers: server.url, name, node: 'main', downAfter: 2000 } });
+    cluster = { server, system, other: undefined };
+    if (peer !== undefined) {
+      cluster.other = await NodeProcess.start({ url: server.url, cluster: name, node: peer });
+      await seen(system, peer);
+    }
+    ready(cluster);
+  }, 30_000);
+  afterAll(async () => {
+    await NodeProcess.killAll();
+    await cluster?.system.shutdown();
+    await cluster?.server.close();
+  });
 }

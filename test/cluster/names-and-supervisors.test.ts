@@ -1,8 +1,7 @@
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSystem, NameTakenError, type ActorRef, type SupervisorEvent, type System } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { NameTakenError, type ActorRef, type SupervisorEvent, type System } from '../../src/index.js';
 import { Recorder } from '../fixtures/cluster/actors.js';
-import { MUST_RUN, NatsServer, NO_NATS, NodeProcess, nextEvent, seen } from './harness.js';
+import { clusterPerFile, MUST_RUN, NatsServer, NO_NATS, NodeProcess, nextEvent, seen } from './harness.js';
 
 if (NO_NATS && MUST_RUN) it('runs the cluster tests (CI=true)', () => expect.fail(NO_NATS));
 
@@ -11,17 +10,9 @@ describe.skipIf(NO_NATS !== undefined)(`global names and supervisors across node
   let system: System;
   let other: NodeProcess;
 
-  beforeAll(async () => {
-    server = await NatsServer.start();
-    system = await createSystem({ hosts: 1, logger: pino({ level: 'silent' }), cluster: { servers: server.url, name: 'names', node: 'main', downAfter: 2000 } });
-    other = await NodeProcess.start({ url: server.url, cluster: 'names', node: 'b' });
-    await seen(system, 'b');
-  }, 30_000);
-
-  afterAll(async () => {
-    await NodeProcess.killAll();
-    await system?.shutdown();
-    await server?.close();
+  clusterPerFile('names', 'b', (cluster) => {
+    ({ server, system } = cluster);
+    other = cluster.other!;
   });
 
   it('finds a global name held on another node with system.get, and refuses to take it twice', async () => {

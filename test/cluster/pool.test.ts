@@ -1,12 +1,11 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrokenWorkerError, createSystem, type System } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { BrokenWorkerError, type System } from '../../src/index.js';
 import { Pool } from '../../src/multiprocessing/index.js';
 import { hangOn, squareWhere } from '../fixtures/cluster/tasks.js';
-import { MUST_RUN, NatsServer, NO_NATS, NodeProcess, nextEvent, seen } from './harness.js';
+import { clusterPerFile, MUST_RUN, NatsServer, NO_NATS, NodeProcess, nextEvent, seen } from './harness.js';
 
 if (NO_NATS && MUST_RUN) it('runs the cluster tests (CI=true)', () => expect.fail(NO_NATS));
 
@@ -14,16 +13,7 @@ describe.skipIf(NO_NATS !== undefined)(`Pool across nodes${NO_NATS ? ` (skipped:
   let server: NatsServer;
   let system: System;
 
-  beforeAll(async () => {
-    server = await NatsServer.start();
-    system = await createSystem({ hosts: 1, logger: pino({ level: 'silent' }), cluster: { servers: server.url, name: 'pool', node: 'main', downAfter: 2000 } });
-  }, 30_000);
-
-  afterAll(async () => {
-    await NodeProcess.killAll();
-    await system?.shutdown();
-    await server?.close();
-  });
+  clusterPerFile('pool', undefined, (cluster) => ({ server, system } = cluster));
 
   it('runs tasks on the pool workers of every node', async () => {
     await NodeProcess.start({ url: server.url, cluster: 'pool', node: 'b' });

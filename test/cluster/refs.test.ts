@@ -1,9 +1,8 @@
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSystem, defineActor, NoProcError, type ActorRef, type System } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { defineActor, NoProcError, type ActorRef, type System } from '../../src/index.js';
 import { Lock, Manager, Pipe, Queue } from '../../src/multiprocessing/index.js';
 import { Crasher, Recorder } from '../fixtures/cluster/actors.js';
-import { MUST_RUN, NatsServer, NO_NATS, NodeProcess, nextEvent, seen } from './harness.js';
+import { clusterPerFile, MUST_RUN, NatsServer, NO_NATS, NodeProcess, nextEvent, seen } from './harness.js';
 
 /** Collects DOWN and EXIT messages it gets, in main. */
 export const Watcher = defineActor({
@@ -46,17 +45,9 @@ describe.skipIf(NO_NATS !== undefined)(`refs across nodes${NO_NATS ? ` (skipped:
   let system: System;
   let other: NodeProcess;
 
-  beforeAll(async () => {
-    server = await NatsServer.start();
-    system = await createSystem({ hosts: 1, logger: pino({ level: 'silent' }), cluster: { servers: server.url, name: 'refs', node: 'main', downAfter: 2000 } });
-    other = await NodeProcess.start({ url: server.url, cluster: 'refs', node: 'b' });
-    await seen(system, 'b');
-  }, 30_000);
-
-  afterAll(async () => {
-    await NodeProcess.killAll();
-    await system?.shutdown();
-    await server?.close();
+  clusterPerFile('refs', 'b', (cluster) => {
+    ({ server, system } = cluster);
+    other = cluster.other!;
   });
 
   it('lists the live nodes, this one included', async () => {
