@@ -28,6 +28,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createSystem, defaultSystem, type ActorDefinition, type ActorRef, type CreateSystemOptions, type Placement, type System } from 'troupe';
 import { Asker, Echo, Idle, Pinger, Ponger, Sink, Source, Spawner } from './actors.js';
+import { bareMailboxBursts } from './peers/anchors.js';
 import { fmt, getGc, heapBytesPerItem, measure, performance, progress } from './harness.js';
 
 /** Workload sizes, mirroring bench/peers/node.ts where a peer exists. */
@@ -246,6 +247,29 @@ async function sendInto(sink: ActorRef, n: number): Promise<number> {
   return n / ((performance.now() - t0) / 1e3);
 }
 
+/** As sendInto, but in bursts of `burst`, each handled before the next is sent (see bareMailboxBursts). */
+async function sendInBursts(sink: ActorRef, n: number, burst: number): Promise<number> {
+  await sink.ask({ type: 'expect', n });
+  const t0 = performance.now();
+  const done = sink.ask({ type: 'wait' }, { timeout: SAMPLE_TIMEOUT });
+  for (let i = 0; i < n; ) {
+    for (const end = i + burst; i < end; i++) sink.send({ type: 'm', i });
+    await undefined;
+  }
+  await done;
+  return n / ((performance.now() - t0) / 1e3);
+}
+
+/** Ratio troupe ÷ bare mailbox for sends in bursts of 1,000, the two measured in alternation. */
+async function burstRatio(sink: ActorRef): Promise<number> {
+  const ratios: number[] = [];
+  for (let run = 0; run < 7; run++) {
+    const bare = await bareMailboxBursts(N.inThread, 1_000);
+    ratios.push((await sendInBursts(sink, N.inThread, 1_000)) / bare);
+  }
+  return ratios.sort((a, b) => a - b)[ratios.length >> 1]!;
+}
+
 /**
  * msgs/s into one actor in the same thread: main sends 1M messages to a Sink placed in main,
  * timed until the Sink handled the last one. Anchor: a bare mailbox (array push + one
@@ -256,6 +280,7 @@ export async function inThreadMsgs(): Promise<number | undefined> {
     const sink = await system.spawn(Sink, { placement: 'main' });
     try {
       const rate = await measure(() => sendInto(sink, N.inThread), { runs: 5, warmup: 1 });
+      await extra('same-thread sends in bursts of 1,000 (no GC pressure: the code alone), ratio to a bare mailbox fed the same way', '×', () => burstRatio(sink));
       await extra('in-thread ping-pong, both actors in main', 'msgs/s', () => pingPong(system, 'main'));
       await extra('in-thread ping-pong, both actors on one shared host worker', 'msgs/s', () => pingPong(system, 'shared'));
       return rate;

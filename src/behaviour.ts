@@ -1,6 +1,6 @@
 /**
  * One interface over the two kinds of actor logic: handler maps (here) and xstate v5 machines
- * (machine.ts). The cell only ever calls init / receive / stop / snapshot / discard.
+ * (machine.ts). The cell only ever calls init / handlerOf / stop / snapshot / discard.
  */
 import type { Definition } from './define.js';
 import { machineBehaviour } from './machine.js';
@@ -16,14 +16,18 @@ export interface Behaviour {
   /** never tracked across awaits (a built-in that does not call the facade for itself) */
   readonly untracked: boolean;
   init(ctx: ActorContext, args: readonly unknown[], snapshot: unknown): unknown;
-  /** returns the next state, or a promise of it; `undefined` type → unhandled */
-  receive(state: unknown, msg: unknown, ctx: ActorContext): unknown;
-  handles(msg: unknown): boolean;
+  /**
+   * The turn for `msg` (it returns the next state, or a promise of it), or undefined when nothing
+   * handles it. One lookup per message: the cell's hot path.
+   */
+  handlerOf(msg: unknown): Turn | undefined;
   stop(state: unknown, reason: ExitReason, ctx: ActorContext): unknown;
   snapshot(state: unknown): unknown;
   /** releases what a killed actor held, without running its cleanup */
   discard(state: unknown): void;
 }
+
+export type Turn = (state: unknown, msg: unknown, ctx: ActorContext) => unknown;
 
 const behaviours = new WeakMap<Definition, Behaviour>();
 
@@ -36,8 +40,8 @@ export function behaviourOf(def: Definition): Behaviour {
   return behaviour;
 }
 
-function messageType(msg: unknown): string | undefined {
-  return typeof msg === 'object' && msg !== null ? (msg as { type?: string }).type : undefined;
+function messageType(msg: unknown): unknown {
+  return typeof msg === 'object' && msg !== null ? (msg as { type?: unknown }).type : undefined;
 }
 
 /** Declared `async` (its every call returns a promise). */
@@ -50,16 +54,22 @@ function handlerBehaviour(def: Definition): Behaviour {
   const spec = def.spec!;
   const receive = spec.receive;
   const untracked = def.untracked === true;
+  // a Map, not the spec object: no prototype keys to guard against, one lookup per message
+  const turns = new Map(Object.entries(receive) as [string, Turn][]);
+  let lastType: unknown;
+  let lastTurn: Turn | undefined;
   return {
     trapExit: def.trapExit,
     mayAwait: !untracked && (isAsync(spec.init) || isAsync(spec.onStop) || Object.values(receive).some(isAsync)),
     untracked,
     init: (ctx, args, snapshot) => (snapshot !== undefined ? structuredClone(snapshot) : spec.init ? spec.init(ctx, ...args) : undefined),
-    handles: (msg) => {
+    handlerOf: (msg) => {
       const type = messageType(msg);
-      return type !== undefined && Object.hasOwn(receive, type);
+      // a burst of one type (the common case) costs one comparison per message, not a lookup
+      if (type === lastType) return lastTurn;
+      lastType = type;
+      return (lastTurn = type === undefined ? undefined : turns.get(String(type)));
     },
-    receive: (state, msg, ctx) => receive[(msg as { type: string }).type]!(state, msg, ctx),
     stop: (state, reason, ctx) => spec.onStop?.(state, reason, ctx),
     snapshot: (state) => state,
     discard: () => {},

@@ -163,7 +163,15 @@ export class Cell implements ActorContext {
     // once callers are tracked across awaits, one context switch per batch, not per message
     if (!this.awaits && this.behaviour.mayAwait && this.phase === Phase.Running) this.mayAwait();
     const identity = this.awaits ? asyncIdentity() : undefined;
-    const handled = identity ? identity.run(this.id, drainBatch, this, budget) : this.drainBatch(budget);
+    // the batch runs as this actor: one slot write per batch, not per message
+    const previous = active.id;
+    active.id = this.id;
+    let handled: number;
+    try {
+      handled = identity ? identity.run(this.id, drainBatch, this, budget) : this.drainBatch(budget);
+    } finally {
+      active.id = previous;
+    }
     if (this.ranDry && this.stopReason && this.phase === Phase.Running) this.finish(this.stopReason, true);
     return handled;
   }
@@ -199,7 +207,10 @@ export class Cell implements ActorContext {
     return handled;
   }
 
-  /** Handles one message; returns false when the loop must pause (async handler or exit). */
+  /**
+   * Handles one message, as this actor (drain set the slot and the caller context); returns false
+   * when the loop must pause (async handler or exit).
+   */
   private handle(msg: unknown, meta: Meta): boolean {
     this.turn = meta;
     this.inTurn = true;
@@ -211,47 +222,38 @@ export class Cell implements ActorContext {
         this.injected = undefined;
         throw error;
       }
-      if (!this.behaviour.handles(msg)) {
+      const turn = this.behaviour.handlerOf(msg);
+      if (turn === undefined) {
         this.unhandled(msg, askOf(meta));
         return this.afterTurn();
       }
-      next = this.receive(msg);
+      next = turn(this.state, msg, this);
     } catch (error) {
       this.crash(error);
       return false;
     }
-    if (isPromise(next)) {
-      this.learnAwaits();
-      this.busy = true;
-      next.then(
-        (state) => {
-          this.busy = false;
-          if (this.phase === Phase.Dead) return;
-          this.state = state;
-          if (this.afterTurn()) this.schedule();
-        },
-        (error) => {
-          this.busy = false;
-          if (this.phase !== Phase.Dead) this.crash(error);
-        },
-      );
-      return false;
-    }
+    if (isPromise(next)) return this.awaitTurn(next);
     this.state = next;
     return this.afterTurn();
   }
 
-  /** The handler's turn, as this actor (and in its caller context once that is tracked). */
-  private receive(msg: unknown): unknown {
-    const previous = active.id;
-    active.id = this.id;
-    try {
-      const identity = this.awaits ? asyncIdentity() : undefined;
-      if (identity !== undefined && identity.getStore() !== this.id) return identity.run(this.id, () => this.behaviour.receive(this.state, msg, this));
-      return this.behaviour.receive(this.state, msg, this);
-    } finally {
-      active.id = previous;
-    }
+  /** An async turn: the loop pauses until it settles (kept out of handle() to keep that small). */
+  private awaitTurn(next: Promise<unknown>): false {
+    this.learnAwaits();
+    this.busy = true;
+    next.then(
+      (state) => {
+        this.busy = false;
+        if (this.phase === Phase.Dead) return;
+        this.state = state;
+        if (this.afterTurn()) this.schedule();
+      },
+      (error) => {
+        this.busy = false;
+        if (this.phase !== Phase.Dead) this.crash(error);
+      },
+    );
+    return false;
   }
 
   private afterTurn(): boolean {
@@ -314,6 +316,8 @@ export class Cell implements ActorContext {
     this.notAwaiting();
     this.rejectPending();
     this.runtime.cellExited(this, reason);
+    // a ref may still hold this cell (Ref CELL cache): keep nothing of the actor's
+    this.state = undefined;
   }
 
   /** Asks the actor to stop after its current handler (graceful). */

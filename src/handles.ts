@@ -151,12 +151,26 @@ function privateStateClass(value: object): string | undefined {
  * in-thread message is not copied, but it must fail the same way as one that crosses threads
  * (DESIGN §1). Cheap: only plain containers are walked.
  */
-export function refusePrivate(value: unknown, path = 'message', depth = 0): void {
+export function refusePrivate(value: unknown): void {
+  if (typeof value !== 'object' || value === null) return;
+  // the common message, a plain object of primitives: one flat loop, no recursion. (`constructor`
+  // is a cheaper test than getPrototypeOf; an own `constructor` key takes the full walk.)
+  if ((value as { constructor?: unknown }).constructor === Object) {
+    for (const key in value) {
+      const v = (value as Record<string, unknown>)[key];
+      if ((typeof v === 'object' && v !== null) || key === 'constructor') return refuseWithin(value, 'message', 0);
+    }
+    return;
+  }
+  refuseWithin(value, 'message', 0);
+}
+
+function refuseWithin(value: unknown, path: string, depth: number): void {
   if (typeof value !== 'object' || value === null || depth > 16) return;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const v: unknown = value[i];
-      if (typeof v === 'object' && v !== null) refusePrivate(v, path, depth + 1);
+      if (typeof v === 'object' && v !== null) refuseWithin(v, path, depth + 1);
     }
     return;
   }
@@ -168,12 +182,12 @@ export function refusePrivate(value: unknown, path = 'message', depth = 0): void
       const name = (value as object).constructor?.name ?? 'object';
       throw new SerializationError(`${path} is a ${name} instance whose class ${owner === name ? '' : `(through ${owner}) `}declares #private members, which a message cannot carry; send plain data instead`);
     }
-    if (value instanceof Map || value instanceof Set) for (const item of value.values()) refusePrivate(item, path, depth + 1);
+    if (value instanceof Map || value instanceof Set) for (const item of value.values()) refuseWithin(item, path, depth + 1);
     return;
   }
   for (const key in value) {
     const v = (value as Record<string, unknown>)[key];
-    if (typeof v === 'object' && v !== null) refusePrivate(v, path, depth + 1);
+    if (typeof v === 'object' && v !== null) refuseWithin(v, path, depth + 1);
   }
 }
 

@@ -30,6 +30,12 @@ export function machineBehaviour(machine: AnyStateMachine, untracked: boolean): 
     const snapshot = actor.getSnapshot();
     if (snapshot.status === 'error') throw snapshot.error;
   };
+  const receive = (state: unknown, msg: unknown, ctx: ActorContext): unknown => {
+    const actor = state as AnyActor;
+    actor.send({ ...(msg as object), ctx } as never);
+    fail(actor);
+    return actor;
+  };
   return {
     trapExit: false,
     // invoked promises and callbacks run on after the turn that started them
@@ -48,13 +54,7 @@ export function machineBehaviour(machine: AnyStateMachine, untracked: boolean): 
       if (status === 'done') ctx.stop({ kind: 'normal', detail: actor.getSnapshot().output });
       return actor;
     },
-    handles: (msg) => messageType(msg) !== undefined,
-    receive: (state, msg, ctx) => {
-      const actor = state as AnyActor;
-      actor.send({ ...(msg as object), ctx } as never);
-      fail(actor);
-      return actor;
-    },
+    handlerOf: (msg) => (messageType(msg) !== undefined ? receive : undefined),
     stop: (state) => (state as AnyActor | undefined)?.stop(),
     snapshot: (state) => (state as AnyActor).getPersistedSnapshot(),
     discard: (state) => {

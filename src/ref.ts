@@ -6,10 +6,17 @@
 import type { ActorRef, ExitReason } from './types.js';
 import { registerHandle } from './handles.js';
 import type { Runtime } from './runtime.js';
+import type { Cell } from './cell.js';
 import { describe } from './describe.js';
 import { ValueError } from './errors.js';
 
 export const RUNTIME = Symbol('troupe.runtime');
+/**
+ * The cell this ref last reached in its own thread: a cache the runtime checks (alive?) on each
+ * send, so a hot in-thread send skips the lookup. A dead cell keeps no state (Cell.die), so a
+ * stale ref holds nothing big.
+ */
+export const CELL = Symbol('troupe.cell');
 
 /** The timeout of an ask in ms: 5000 by default; null or Infinity waits forever. */
 function askTimeout(options: unknown): number {
@@ -27,16 +34,17 @@ export class Ref<M = any> implements ActorRef<M> {
   readonly id: string;
   readonly name: string | undefined;
   declare [RUNTIME]: Runtime;
+  declare [CELL]: Cell | undefined;
 
   constructor(runtime: Runtime, id: string, name: string | undefined) {
     this.id = id;
     this.name = name;
     Object.defineProperty(this, RUNTIME, { value: runtime, enumerable: false });
+    Object.defineProperty(this, CELL, { value: undefined, writable: true, enumerable: false });
   }
 
   send(msg: M, options?: { transfer?: readonly unknown[] }): void {
-    const runtime = this[RUNTIME];
-    runtime.send(this.id, msg, runtime.currentSender(), options?.transfer);
+    this[RUNTIME].sendThrough(this, msg, options?.transfer);
   }
 
   ask<R = unknown>(msg: M, options?: { timeout?: number }): Promise<R> {

@@ -27,9 +27,10 @@ describe('actors', () => {
     expect(await counter.ask({ type: 'get' })).toBe(3);
   });
 
-  it('exits with an error when a handler throws, and later sends are dead letters', async () => {
+  it.each(['main', 'shared'] as const)('exits with an error when a handler throws, and later sends are dead letters (%s placement)', async (placement) => {
     system = await testSystem();
-    const counter = await system.spawn(Counter, { args: [0] });
+    const counter = await system.spawn(Counter, { args: [0], placement });
+    counter.send({ type: 'inc', by: 1 }); // in main, this ref now remembers the live cell
     const dead: unknown[] = [];
     system.on('deadLetter', (letter) => dead.push(letter.message));
     counter.send({ type: 'boom' });

@@ -55,4 +55,14 @@ describe('classes with #private members are refused, in any thread (structuredCl
       await counter.stop();
     }
   }, 20_000);
+
+  it('a message that is itself such an instance, even one that claims `constructor: Object`', async () => {
+    const system = mainSystem();
+    const counter = await system.spawn(Counter, { args: [0], placement: 'main' });
+    const disguised = Object.assign(new Derived(), { type: 'inc', by: 1, constructor: Object });
+    expect(() => counter.send(disguised)).toThrow(SerializationError);
+    expect(() => counter.send(Object.assign(new Secret(), { type: 'inc', by: 1 }))).toThrow(SerializationError);
+    expect(await counter.ask({ type: 'get' })).toBe(0);
+    await counter.stop();
+  });
 });

@@ -94,3 +94,39 @@ export function bareMailbox(n = 1_000_000): Promise<number> {
     { runs: 5, warmup: 1 },
   );
 }
+
+/**
+ * msgs/s into a bare mailbox fed in bursts of `burst` (each burst drained by its own microtask
+ * before the next): the messages die young, so this measures the mailbox code, not the GC's
+ * handling of a million live messages (which decides the one-burst figure above, and moves
+ * with V8's per-process pretenuring decision).
+ */
+export async function bareMailboxBursts(n: number, burst: number): Promise<number> {
+  const mailbox: unknown[] = [];
+  let scheduled = false;
+  let handled = 0;
+  let sum = 0;
+  const handler = (message: { i: number }): void => {
+    sum += message.i;
+    handled++;
+  };
+  const drain = (): void => {
+    scheduled = false;
+    for (let i = 0; i < mailbox.length; i++) handler(mailbox[i] as { i: number });
+    mailbox.length = 0;
+  };
+  const send = (message: unknown): void => {
+    mailbox.push(message);
+    if (!scheduled) {
+      scheduled = true;
+      queueMicrotask(drain);
+    }
+  };
+  const t0 = performance.now();
+  for (let i = 0; i < n; ) {
+    for (const end = i + burst; i < end; i++) send({ type: 'ping', i });
+    await undefined;
+  }
+  if (handled !== n) throw new Error(`bare mailbox drained ${handled} of ${n}`);
+  return n / ((performance.now() - t0) / 1e3) + sum * 0;
+}
