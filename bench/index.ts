@@ -15,7 +15,7 @@ import os from 'node:os';
 import { performance, printTable, progress, type Row } from './harness.js';
 import { runPythonPeers, type PythonPeerResults } from './peers/python.js';
 import { runNodePeers, type NodePeerResults } from './peers/node.js';
-import { bareMailbox, mainToWorkerBatched64, rawCasLock } from './peers/anchors.js';
+import { mainToWorkerBatched64, rawCasLock } from './peers/anchors.js';
 import { printTargets, type Target } from './targets.js';
 import { clusterRows, type ClusterRows } from './cluster.js';
 
@@ -46,7 +46,7 @@ const TROUPE_ORDER = [
 
 type TroupeName = (typeof TROUPE_ORDER)[number];
 
-type TroupeResults = Partial<Record<TroupeName | 'millionActorBytes', number>>;
+type TroupeResults = Partial<Record<TroupeName | 'millionActorBytes' | 'inThreadAnchor', number>>;
 
 async function runTroupe(): Promise<TroupeResults> {
   const out: TroupeResults = {};
@@ -82,13 +82,13 @@ async function runTroupe(): Promise<TroupeResults> {
     }
   }
   out.millionActorBytes = troupe.lastMillionBytes();
+  out.inThreadAnchor = troupe.lastInThreadAnchor();
   return out;
 }
 
 interface Anchors {
   mainToWorkerBatched64?: number | undefined;
   rawCasLockNs?: number | undefined;
-  bareMailboxMsgsPerS?: number | undefined;
 }
 
 async function runAnchors(): Promise<Anchors> {
@@ -104,7 +104,6 @@ async function runAnchors(): Promise<Anchors> {
   return {
     mainToWorkerBatched64: await attempt('raw postMessage main → worker, batches of 64', () => mainToWorkerBatched64()),
     rawCasLockNs: await attempt('raw compare-exchange lock in a worker', () => rawCasLock()),
-    bareMailboxMsgsPerS: await attempt('bare in-thread mailbox', () => bareMailbox()),
   };
 }
 
@@ -114,7 +113,7 @@ function buildTargets(t: TroupeResults, py: PythonPeerResults | undefined, n: No
     { metric: 'Process start→join, no-op (warm pool)', unit: 'ms', troupe: t.processStartJoin, anchor: 'raw postMessage round trip', anchorValue: rttMs, bound: { op: '<=', ratio: 5 } },
     { metric: 'actor spawn in main', unit: 'µs', troupe: t.actorSpawn, anchor: 'xstate createActor().start()', anchorValue: n.xstateSpawnUs, bound: { op: '<=', ratio: 0.25 } },
     { metric: 'memory per idle actor', unit: 'bytes', troupe: t.actorMemory, anchor: 'xstate idle actor', anchorValue: n.xstateBytesPerActor, bound: { op: 'max', value: 1024 } },
-    { metric: 'messages into one actor, same thread', unit: 'msgs/s', troupe: t.inThreadMsgs, anchor: 'bare mailbox (push + microtask drain)', anchorValue: a.bareMailboxMsgsPerS, bound: { op: '>=', ratio: 0.8 } },
+    { metric: 'messages into one actor, same thread', unit: 'msgs/s', troupe: t.inThreadMsgs, anchor: 'bare mailbox (push + microtask drain), alternately', anchorValue: t.inThreadAnchor, bound: { op: '>=', ratio: 0.8 } },
     { metric: 'messages main → actor on a worker', unit: 'msgs/s', troupe: t.mainToWorkerMsgs, anchor: 'raw postMessage, batches of 64', anchorValue: a.mainToWorkerBatched64, bound: { op: '>=', ratio: 0.8 } },
     { metric: 'ask round trip main ↔ worker actor', unit: 'µs', troupe: t.askRoundTrip, anchor: 'raw postMessage round trip', anchorValue: n.postMessageRoundTripUs, bound: { op: '<=', ratio: 1.25 } },
     { metric: 'Pipe round trip main ↔ echo Process', unit: 'µs', troupe: t.pipeRoundTrip, anchor: 'raw postMessage round trip', anchorValue: n.postMessageRoundTripUs, bound: { op: '<=', ratio: 1.5 } },
@@ -273,6 +272,7 @@ async function main(): Promise<void> {
   out('\nNotes:\n');
   out(`- memory per actor: ${nodePeers.memoryMethod ?? 'n/a'}.\n`);
   out('- Lock acquisitions: two processes loop acquire/release on one Lock from a barrier to the last join (Python: the same script with fork).\n');
+  out('- Messages into one actor, same thread: 1 M sends, then one drain; troupe and the bare mailbox run alternately in the same heap, because with a million live messages the GC (V8 decides per process whether to allocate them straight into old space) moves both by up to 2.5x. The same in bursts of 1,000 (the code alone) is printed on stderr.\n');
   out('- tinypool/piscina tasks/s: 2 threads, all tasks submitted at once; round trip: one task at a time.\n');
   out('- Value increments: timed from a barrier all 4 processes passed; a contended troupe lock is handed to the next waiter through the lock manager (fair), a Python lock is re-taken by its releaser (a futex).\n');
   out('- Manager dict: from the main program (the manager is an actor there); the same loop inside a Process is printed on stderr.\n');

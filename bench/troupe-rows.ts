@@ -28,8 +28,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createSystem, defaultSystem, type ActorDefinition, type ActorRef, type CreateSystemOptions, type Placement, type System } from 'troupe';
 import { Asker, Echo, Idle, Pinger, Ponger, Sink, Source, Spawner } from './actors.js';
-import { bareMailboxBursts } from './peers/anchors.js';
-import { fmt, getGc, heapBytesPerItem, measure, performance, progress } from './harness.js';
+import { bareMailbox } from './peers/anchors.js';
+import { fmt, getGc, heapBytesPerItem, measure, median, performance, progress } from './harness.js';
 
 /** Workload sizes, mirroring bench/peers/node.ts where a peer exists. */
 const N = {
@@ -239,7 +239,7 @@ async function pingPong(system: System, placement: Placement): Promise<number> {
 
 /**
  * msgs/s: `n` one-way sends from main into one Sink actor, timed until it has handled them all;
- * sent in bursts of `burst` with a microtask between them (as bareMailboxBursts), by default one.
+ * sent in bursts of `burst` with a microtask between them (as bareMailbox), by default one.
  */
 async function sendInto(sink: ActorRef, n: number, burst = n): Promise<number> {
   await sink.ask({ type: 'expect', n });
@@ -253,30 +253,49 @@ async function sendInto(sink: ActorRef, n: number, burst = n): Promise<number> {
   return n / ((performance.now() - t0) / 1e3);
 }
 
-/** Ratio troupe ÷ bare mailbox for sends in bursts of 1,000, the two measured in alternation. */
-async function burstRatio(sink: ActorRef): Promise<number> {
-  const ratios: number[] = [];
-  for (let run = 0; run < 7; run++) {
-    const bare = await bareMailboxBursts(N.inThread, 1_000);
-    ratios.push((await sendInto(sink, N.inThread, 1_000)) / bare);
+/**
+ * Runs troupe and the bare mailbox alternately, `runs` each after one warm-up of each, so both
+ * see the same heap (a million live messages make the GC weigh as much as the code); returns
+ * the two medians.
+ */
+async function alternately(sink: ActorRef, burst: number, runs: number): Promise<{ troupe: number; bare: number }> {
+  const troupe: number[] = [];
+  const bare: number[] = [];
+  for (let run = 0; run <= runs; run++) {
+    const b = await bareMailbox(N.inThread, burst);
+    const t = await sendInto(sink, N.inThread, burst);
+    if (run > 0) bare.push(b), troupe.push(t);
   }
-  return ratios.sort((a, b) => a - b)[ratios.length >> 1]!;
+  return { troupe: median(troupe), bare: median(bare) };
+}
+
+let inThreadAnchor: number | undefined;
+
+/** The bare-mailbox anchor measured alongside inThreadMsgs (undefined before it ran). */
+export function lastInThreadAnchor(): number | undefined {
+  return inThreadAnchor;
 }
 
 /**
  * msgs/s into one actor in the same thread: main sends 1M messages to a Sink placed in main,
- * timed until the Sink handled the last one. Anchor: a bare mailbox (array push + one
- * microtask drain). Also logged: Pinger/Ponger ping-pong in main and on a shared host.
+ * timed until the Sink handled the last one. Anchor: a bare mailbox (array push + one microtask
+ * drain), measured in alternation with it (lastInThreadAnchor). Also logged: the same in bursts
+ * of 1,000 (messages die young: the code alone), and Pinger/Ponger ping-pong in main and on a
+ * shared host.
  */
 export async function inThreadMsgs(): Promise<number | undefined> {
   return withSystem({ hosts: 1 }, async (system) => {
     const sink = await system.spawn(Sink, { placement: 'main' });
     try {
-      const rate = await measure(() => sendInto(sink, N.inThread), { runs: 5, warmup: 1 });
-      await extra('same-thread sends in bursts of 1,000 (no GC pressure: the code alone), ratio to a bare mailbox fed the same way', '×', () => burstRatio(sink));
+      const { troupe, bare } = await alternately(sink, N.inThread, 5);
+      inThreadAnchor = bare;
+      await extra('same-thread sends in bursts of 1,000 (no GC pressure: the code alone), ratio to a bare mailbox fed the same way', '×', async () => {
+        const bursts = await alternately(sink, 1_000, 5);
+        return bursts.troupe / bursts.bare;
+      });
       await extra('in-thread ping-pong, both actors in main', 'msgs/s', () => pingPong(system, 'main'));
       await extra('in-thread ping-pong, both actors on one shared host worker', 'msgs/s', () => pingPong(system, 'shared'));
-      return rate;
+      return troupe;
     } finally {
       await sink.stop();
     }

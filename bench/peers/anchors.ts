@@ -60,20 +60,13 @@ export function rawCasLock(n = 5_000_000): Promise<number> {
 }
 
 /**
- * msgs/s into a bare mailbox: `n` sends (array push; the first schedules one microtask) and the
- * drain that hands each message to a handler — the in-thread limit for messages into one actor.
- * All `n` are sent before the one drain, so a million messages are alive at once and the GC's
- * handling of them (V8's per-process pretenuring decision) weighs as much as the code.
+ * msgs/s into a bare mailbox — the in-thread limit for messages into one actor: `n` sends (array
+ * push; the first of a burst schedules one microtask), in bursts of `burst`, each drained by its
+ * microtask before the next is sent. With one burst of a million, a million messages are alive at
+ * once and the GC (V8's per-process pretenuring decision) weighs as much as the code; with small
+ * bursts the messages die young and this measures the mailbox code.
  */
-export function bareMailbox(n = 1_000_000): Promise<number> {
-  return measure(() => bareMailboxBursts(n, n), { runs: 5, warmup: 1 });
-}
-
-/**
- * msgs/s into a bare mailbox fed in bursts of `burst`, each drained by its own microtask before
- * the next is sent. With small bursts the messages die young: this measures the mailbox code.
- */
-export async function bareMailboxBursts(n: number, burst: number): Promise<number> {
+export async function bareMailbox(n: number, burst: number): Promise<number> {
   const mailbox: unknown[] = [];
   let scheduled = false;
   let handled = 0;
