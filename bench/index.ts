@@ -272,7 +272,7 @@ async function main(): Promise<void> {
   out('\nNotes:\n');
   out(`- memory per actor: ${nodePeers.memoryMethod ?? 'n/a'}.\n`);
   out('- Lock acquisitions: two processes loop acquire/release on one Lock from a barrier to the last join (Python: the same script with fork).\n');
-  out('- Messages into one actor, same thread: 1 M sends, then one drain; troupe and the bare mailbox run alternately in the same heap, because with a million live messages the GC (V8 decides per process whether to allocate them straight into old space) moves both by up to 2.5x. The same in bursts of 1,000 (the code alone) is printed on stderr.\n');
+  out('- Messages into one actor, same thread: 1 M sends, then one drain; troupe and the bare mailbox run alternately in the same heap, sending the same messages from one allocation site, because with a million live messages the GC (V8 decides per process whether to allocate them straight into old space) moves both by up to 2.5x. The same in bursts of 1,000 (the code alone) is printed on stderr.\n');
   out('- tinypool/piscina tasks/s: 2 threads, all tasks submitted at once; round trip: one task at a time.\n');
   out('- Value increments: timed from a barrier all 4 processes passed; a contended troupe lock is handed to the next waiter through the lock manager (fair), a Python lock is re-taken by its releaser (a futex).\n');
   out('- Manager dict: from the main program (the manager is an actor there); the same loop inside a Process is printed on stderr.\n');

@@ -28,7 +28,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createSystem, defaultSystem, type ActorDefinition, type ActorRef, type CreateSystemOptions, type Placement, type System } from 'troupe';
 import { Asker, Echo, Idle, Pinger, Ponger, Sink, Source, Spawner } from './actors.js';
-import { bareMailbox } from './peers/anchors.js';
+import { bareMailbox, mailboxMessage } from './peers/anchors.js';
 import { fmt, getGc, heapBytesPerItem, measure, median, performance, progress } from './harness.js';
 
 /** Workload sizes, mirroring bench/peers/node.ts where a peer exists. */
@@ -246,7 +246,7 @@ async function sendInto(sink: ActorRef, n: number, burst = n): Promise<number> {
   const t0 = performance.now();
   const done = sink.ask({ type: 'wait' }, { timeout: SAMPLE_TIMEOUT });
   for (let i = 0; i < n; ) {
-    for (const end = Math.min(n, i + burst); i < end; i++) sink.send({ type: 'm', i });
+    for (const end = Math.min(n, i + burst); i < end; i++) sink.send(mailboxMessage(i));
     await undefined;
   }
   await done;

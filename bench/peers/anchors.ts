@@ -60,6 +60,15 @@ export function rawCasLock(n = 5_000_000): Promise<number> {
 }
 
 /**
+ * The message both the bare mailbox and troupe's same-thread row send: one allocation site, so
+ * V8's decision to allocate such objects straight into old space (pretenuring, made per site and
+ * per process) is the same for both sides of the ratio.
+ */
+export function mailboxMessage(i: number): { type: 'm'; i: number } {
+  return { type: 'm', i };
+}
+
+/**
  * msgs/s into a bare mailbox — the in-thread limit for messages into one actor: `n` sends (array
  * push; the first of a burst schedules one microtask), in bursts of `burst`, each drained by its
  * microtask before the next is sent. With one burst of a million, a million messages are alive at
@@ -89,7 +98,7 @@ export async function bareMailbox(n: number, burst: number): Promise<number> {
   };
   const t0 = performance.now();
   for (let i = 0; i < n; ) {
-    for (const end = Math.min(n, i + burst); i < end; i++) send({ type: 'ping', i });
+    for (const end = Math.min(n, i + burst); i < end; i++) send(mailboxMessage(i));
     await undefined; // the drain queued by this burst's first send runs first
   }
   if (handled !== n) throw new Error(`bare mailbox drained ${handled} of ${n}`);
