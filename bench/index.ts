@@ -271,6 +271,7 @@ async function main(): Promise<void> {
   for (const [title, rows] of buildTables(t, py, nodePeers)) printTable(title, rows);
   out('\nNotes:\n');
   out(`- memory per actor: ${nodePeers.memoryMethod ?? 'n/a'}.\n`);
+  out('- Process start→join: mean of 200 sequential no-op processes per sample, after 2,000 unmeasured ones (the JIT settles only after ~2,000 starts; the anchor is measured warm too).\n');
   out('- Lock acquisitions: two processes loop acquire/release on one Lock from a barrier to the last join (Python: the same script with fork).\n');
   out('- Messages into one actor, same thread: 1 M sends, then one drain; troupe and the bare mailbox run alternately in the same heap, sending the same messages from one allocation site, because with a million live messages the GC (V8 decides per process whether to allocate them straight into old space) moves both by up to 2.5x. The same in bursts of 1,000 (the code alone) is printed on stderr.\n');
   out('- tinypool/piscina tasks/s: 2 threads, all tasks submitted at once; round trip: one task at a time.\n');

@@ -33,7 +33,8 @@ import { fmt, getGc, heapBytesPerItem, measure, median, performance, progress } 
 
 /** Workload sizes, mirroring bench/peers/node.ts where a peer exists. */
 const N = {
-  processWarmup: 20,
+  /** the JIT settles only after ~2,000 starts (each start runs its code once per thread) */
+  processWarmup: 2_000,
   processStarts: 200,
   spawn: 10_000,
   /** spawns onto a shared host cross threads (~100+ µs each today): fewer, to stay within time */
@@ -110,8 +111,8 @@ async function delegate(file: string, name: string, ...args: unknown[]): Promise
  * Peers: Python Process start→join (fork / forkserver / spawn), tinypool and
  * piscina `run()` round trip, `new Worker` start→exit.
  *
- * Sequential, on the default system's warm pool (20 unmeasured processes first),
- * 200 processes per sample. The target is a self-contained arrow function (travels as source).
+ * Sequential, on the default system's warm pool, with warm code: 2,000 unmeasured processes first
+ * (about 0.2 s; the anchor's code is warm too), then 200 processes per sample. The target is a self-contained arrow function (travels as source).
  */
 export async function processStartJoin(): Promise<number | undefined> {
   const { Process } = await import('troupe/multiprocessing');

@@ -279,14 +279,23 @@ export abstract class Runtime {
     const pending = this.pending.get(rid);
     if (pending === undefined) return;
     this.pending.delete(rid);
-    if (pending.timed) this.deadlines.settled();
-    if (ok) pending.resolve(value);
-    else pending.reject(reviveError(value));
+    try {
+      if (ok) pending.resolve(value);
+      else pending.reject(reviveError(value));
+    } finally {
+      // after resolve: the caller's continuation runs before the timers are let go (deadlines.ts)
+      if (pending.timed) this.deadlines.settled();
+    }
   }
 
   /** Receives a reply posted by another site. */
   receiveReply(reply: ReplyEnvelope): void {
-    this.settle(reply.ask.rid, reply.ok, reply.ok ? reviveHandles(reply.value, this) : reply.value);
+    this.settleReply(reply.ask.rid, reply.ok, reply.value);
+  }
+
+  /** Settles ask `rid` with a reply that came from another thread (its handles revived here). */
+  settleReply(rid: number, ok: boolean, value: unknown): void {
+    this.settle(rid, ok, ok ? reviveHandles(value, this) : value);
   }
 
   /** Delivers an envelope that arrived from another thread to a local cell. */

@@ -1,8 +1,8 @@
 /**
- * The wire codec: how envelopes, exit reasons and errors cross threads. Toward a worker, a batch
- * of envelopes whose messages are all plain JSON data becomes one JSON string (cheaper to post
- * than a structured clone of many objects), with runs of one-way messages between the same sender
- * and target sharing one header. From a worker, each envelope is one ring record (an array whose
+ * The wire codec: how envelopes, exit reasons and errors cross threads. Toward a worker, a
+ * flush of envelopes and replies that are all plain JSON data becomes one JSON string (cheaper to
+ * post than a structured clone of many objects), with runs of one-way messages between the same
+ * sender and target sharing one header. From a worker, each envelope is one ring record (an array whose
  * first element says what it is), written the moment it is sent. This file is the only one that
  * knows these compact forms.
  */
@@ -10,17 +10,33 @@ import type { Envelope, ReplyEnvelope } from './envelope.js';
 import { reviveError, serializeError } from './errors.js';
 import type { ExitReason } from './types.js';
 
-/** A posted batch: the envelopes themselves (structured clone) or their compact JSON form. */
+/** A posted batch of envelopes: the envelopes themselves (structured clone) or the JSON text of a flush. */
 export type WireBatch = Envelope[] | string;
 
 type Group = [to: string, from: string | 0, handles: 0 | 1, msg: unknown, site?: number, rid?: number];
+type ReplyGroup = [rid: number, ok: 0 | 1, value?: unknown];
+
+/** Whether a reply travels in the JSON text: plain data, or no value at all (undefined). */
+function plainReply(reply: ReplyEnvelope): boolean {
+  return reply.clone === 0 || (reply.ok && reply.clone === 1 && reply.value === undefined);
+}
+
+function replyGroup(reply: ReplyEnvelope): ReplyGroup {
+  return reply.value === undefined ? [reply.ask.rid, reply.ok ? 1 : 0] : [reply.ask.rid, reply.ok ? 1 : 0, reply.value];
+}
 
 /**
- * `[[to, from, handles, [m1, m2, ...]] | [to, from, handles, m, site, rid], ...]` when every message
- * is plain JSON; else the envelopes as they are.
+ * A flush from main toward a worker (envelopes, then replies to that worker's asks) as one JSON
+ * string when everything in it is plain JSON data, else undefined (the caller clones). Its groups:
+ * `[to, from, handles, [m1, m2, ...]]` (a run of one-way messages between the same sender and
+ * target), `[to, from, handles, m, site, rid]` (an ask), `[rid, ok, value?]` (a reply: it starts
+ * with a number).
  */
-export function encodeBatch(envelopes: Envelope[]): WireBatch {
-  for (let i = 0; i < envelopes.length; i++) if (envelopes[i]!.clone === 1) return envelopes;
+export function encodeBatch(envelopes: readonly Envelope[], replies: readonly ReplyEnvelope[]): string | undefined {
+  for (let i = 0; i < envelopes.length; i++) if (envelopes[i]!.clone === 1) return undefined;
+  for (let i = 0; i < replies.length; i++) if (!plainReply(replies[i]!)) return undefined;
+  // a round trip's one ask or one reply: written without the intermediate arrays
+  if (envelopes.length + replies.length === 1) return envelopes.length === 1 ? '[' + encodeOne(envelopes[0]!) + ']' : JSON.stringify([replyGroup(replies[0]!)]);
   const groups: unknown[] = [];
   let run: unknown[] | undefined;
   let runTo: string | undefined;
@@ -44,29 +60,51 @@ export function encodeBatch(envelopes: Envelope[]): WireBatch {
     runHandles = handles;
     groups.push([e.to, e.from ?? 0, handles, run]);
   }
+  for (let i = 0; i < replies.length; i++) groups.push(replyGroup(replies[i]!));
   return JSON.stringify(groups);
 }
 
-export function decodeBatch(batch: WireBatch): Envelope[] {
-  if (typeof batch !== 'string') return batch;
-  const groups = JSON.parse(batch) as Group[];
-  const out: Envelope[] = [];
+/** One envelope's group, as JSON text. */
+function encodeOne(e: Envelope): string {
+  const head = '[' + JSON.stringify(e.to) + ',' + (e.from === undefined ? '0' : JSON.stringify(e.from)) + (e.handles === 1 ? ',1,' : ',0,');
+  const msg = JSON.stringify(e.msg);
+  return e.ask ? head + msg + ',' + e.ask.site + ',' + e.ask.rid + ']' : head + '[' + msg + ']]';
+}
+
+/** Where a worker puts what a batch brings. */
+export interface BatchReceiver {
+  receive(envelope: Envelope): void;
+  /** a reply to one of this site's asks (its rid) */
+  settleReply(rid: number, ok: boolean, value: unknown): void;
+}
+
+/** Hands a posted batch's envelopes and replies to `to`, in order. */
+export function readBatch(batch: WireBatch, to: BatchReceiver): void {
+  if (typeof batch !== 'string') {
+    for (const envelope of batch) to.receive(envelope);
+    return;
+  }
+  const groups = JSON.parse(batch) as Array<Group | ReplyGroup>;
   for (const group of groups) {
-    const [to, from, handles] = group;
+    if (typeof group[0] === 'number') {
+      const [rid, ok, value] = group as ReplyGroup;
+      to.settleReply(rid, ok === 1, value);
+      continue;
+    }
+    const [to_, from, handles] = group as Group;
     if (group.length === 6) {
-      const e: Envelope = { to, msg: group[3], ask: { site: group[4]!, rid: group[5]! } };
+      const e: Envelope = { to: to_, msg: group[3], ask: { site: group[4]!, rid: group[5]! } };
       if (from !== 0) e.from = from;
       if (handles === 1) e.handles = 1;
-      out.push(e);
+      to.receive(e);
       continue;
     }
     for (const msg of group[3] as unknown[]) {
-      const e: Envelope = from === 0 ? { to, msg } : { to, msg, from };
+      const e: Envelope = from === 0 ? { to: to_, msg } : { to: to_, msg, from };
       if (handles === 1) e.handles = 1;
-      out.push(e);
+      to.receive(e);
     }
   }
-  return out;
 }
 
 // ---- ring records (worker → main) -----------------------------------------------------------------

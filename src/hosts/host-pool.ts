@@ -154,7 +154,7 @@ export class HostPool {
     if (run && keepAlive) {
       for (let host = this.idle.pop(); host; host = this.idle.pop()) {
         if (!host.alive) continue;
-        clearTimeout(host.linger);
+        // its linger timer may still fire: it ends only a host that is idle then
         host.post(run);
         return Promise.resolve(host);
       }
@@ -177,13 +177,18 @@ export class HostPool {
       host.closing = true;
       return host.post({ t: 'close' });
     }
-    host.linger = setTimeout(() => {
-      const at = this.idle.indexOf(host);
-      if (at >= 0) this.idle.splice(at, 1);
-      host.closing = true;
-      host.post({ t: 'close' });
-    }, LINGER_MS);
-    host.linger.unref();
+    // one timer per host, restarted on each release (cheaper than a new one per Process)
+    if (host.linger !== undefined) host.linger.refresh();
+    else {
+      host.linger = setTimeout(() => {
+        const at = this.idle.indexOf(host);
+        if (at < 0) return; // running a Process again
+        this.idle.splice(at, 1);
+        host.closing = true;
+        host.post({ t: 'close' });
+      }, LINGER_MS);
+      host.linger.unref();
+    }
     this.idle.push(host);
   }
 

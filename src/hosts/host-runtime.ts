@@ -16,7 +16,7 @@ import { checkCloneable, HAS_HANDLES, NOT_JSON, reviveHandles } from '../handles
 import { Runtime, noProcReply } from '../runtime.js';
 import type { ActorDefinition, ActorRef, ExitReason, SpawnOptions, System } from '../types.js';
 import { RingWriter } from '../transport/ring-writer.js';
-import { decodeBatch, envelopeRecord, ITEM_AGAIN_HEAD, itemRecord, replyRecord, reviveReason, sameHeader, serializeReason, type ItemHeader } from '../wire.js';
+import { envelopeRecord, readBatch, ITEM_AGAIN_HEAD, itemRecord, replyRecord, reviveReason, sameHeader, serializeReason, type ItemHeader } from '../wire.js';
 import { Loader } from './loader.js';
 import { ANSWERS } from './host.js';
 import { unreachable, type FromHost, type HostTask, type RunRequest, type SpawnRequest, type ToHost, type ToHostWire } from './protocol.js';
@@ -83,6 +83,7 @@ export class HostRuntime extends Runtime {
     this.heartbeat = beats ? setInterval(() => Atomics.add(beats, HEARTBEAT_SLOT, 1), 20) : undefined;
     this.heartbeat?.unref();
     this.port.on('message', (message: ToHostWire) => {
+      // a JSON batch: envelopes, then replies (wire.ts)
       if (typeof message === 'string') return this.onMessage({ t: 'envelopes', batch: message });
       if (Array.isArray(message)) return this.onMessage({ t: 'replies', batch: message });
       this.onMessage(message);
@@ -248,8 +249,7 @@ export class HostRuntime extends Runtime {
     if (this.beats) Atomics.add(this.beats, HEARTBEAT_SLOT, 1);
     switch (message.t) {
       case 'envelopes':
-        for (const envelope of decodeBatch(message.batch)) this.receive(envelope);
-        return;
+        return readBatch(message.batch, this);
       case 'replies':
         for (const reply of message.batch) this.receiveReply(reply);
         return;

@@ -1,7 +1,8 @@
 /**
  * Main's outbox toward one host worker: envelopes and replies queued during a tick go out
- * together when the tick ends (or at once past FLUSH_AT, so the worker starts while main goes on).
- * The owner decides how a flushed batch is posted.
+ * together when the tick ends (or at once past FLUSH_AT, so the worker starts while main goes on):
+ * as one JSON string when all of it is plain data, else envelopes and replies cloned, in that
+ * order. The owner decides how a flushed batch is posted.
  */
 import type { Envelope, ReplyEnvelope } from '../envelope.js';
 import { encodeBatch, type WireBatch } from '../wire.js';
@@ -9,7 +10,10 @@ import { encodeBatch, type WireBatch } from '../wire.js';
 /** A batch this big goes out at once. */
 const FLUSH_AT = 2048;
 
-export type PostBatch = (envelopes: WireBatch | undefined, replies: ReplyEnvelope[] | undefined, transfer: unknown[]) => void;
+/** `replies` is a JSON batch (wire.ts) or the replies to clone. */
+export type PostBatch = (envelopes: WireBatch | undefined, replies: string | ReplyEnvelope[] | undefined, transfer: unknown[]) => void;
+
+const NONE: readonly never[] = [];
 
 export class Outbox {
   private envelopes: Envelope[] = [];
@@ -46,14 +50,37 @@ export class Outbox {
 
   readonly flush = (): void => {
     this.scheduled = false;
-    if (this.envelopes.length === 0 && this.replies.length === 0) return;
-    const envelopes = this.envelopes.length > 0 ? encodeBatch(this.envelopes) : undefined;
-    const replies = this.replies.length > 0 ? this.replies : undefined;
+    const { envelopes, replies } = this;
+    if (envelopes.length === 0 && replies.length === 0) return;
     const transfer = this.transfer;
-    this.envelopes = [];
-    this.replies = [];
-    this.transfer = [];
-    this.post(envelopes, replies, transfer);
+    if (transfer.length > 0) this.transfer = [];
+    const text = encodeBatch(envelopes, replies);
+    if (text !== undefined) {
+      // the arrays were read into the text: they serve the next tick
+      envelopes.length = 0;
+      replies.length = 0;
+      return this.post(text, undefined, transfer);
+    }
+    // something must be cloned: envelopes first, then replies, each as text if it can be
+    let batch: WireBatch | undefined;
+    if (envelopes.length > 0) {
+      batch = encodeBatch(envelopes, NONE);
+      if (batch !== undefined) envelopes.length = 0;
+      else {
+        batch = envelopes;
+        this.envelopes = [];
+      }
+    }
+    let answers: string | ReplyEnvelope[] | undefined;
+    if (replies.length > 0) {
+      answers = encodeBatch(NONE, replies);
+      if (answers !== undefined) replies.length = 0;
+      else {
+        answers = replies;
+        this.replies = [];
+      }
+    }
+    this.post(batch, answers, transfer);
   };
 
   /** Drops what was not sent and hands back its envelopes (asks among them must be answered). */

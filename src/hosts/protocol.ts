@@ -58,9 +58,9 @@ export interface RunRequest {
 export type NameChange = [name: string, id: string | undefined];
 
 /**
- * What main posts to a host: a control message, or one of the two hot batches bare (a structured
- * clone of a string or an array costs less than of an object around it): a JSON string of
- * envelopes (wire.ts encodeBatch), or an array of replies.
+ * What main posts to a host: a control message, or a hot batch bare (a structured clone of a
+ * string or an array costs less than of an object around it): a JSON string of envelopes and
+ * replies (wire.ts encodeBatch), or an array of replies that must be cloned.
  */
 export type ToHostWire = ToHost | string | ReplyEnvelope[];
 

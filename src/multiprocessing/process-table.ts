@@ -169,7 +169,8 @@ export class ProcessTable {
     const message: RunRequest = { t: 'run', ext: EXTENSION, id: proc.id, payload };
     let host: Host;
     try {
-      if (checkCloneable(payload, 'Process args')) message.handles = 1;
+      // the rest of the payload is ours and plain: only the arguments may hold handles
+      if (checkCloneable(request.args, 'Process args')) message.handles = 1;
       host = await this.system.hostPool().exclusiveHost(message, { keepAlive: !proc.daemon });
     } catch (error) {
       process.stderr.write(`Process ${proc.name}:\n${error instanceof Error ? error.stack : String(error)}\n`);

@@ -129,7 +129,9 @@ export class Process {
     if (parent?.daemon) throw new RuntimeError('daemonic processes are not allowed to have children');
     const subclass = own.target === undefined;
     const target = own.target ?? this.subclassTarget();
-    if (!isTask(target) && !subclass) sourceLocator(target);
+    // a self-contained function's source is checked now (ClosureError here, as pickling fails in
+    // Python's start()); it, or an export found before, is known at once: no search
+    const known = !subclass && !isTask(target) ? sourceLocator(target) : knownExport(target);
     // A subclass travels as its exported class plus the instance's own fields (like pickling self).
     const raw = subclass ? [subclassState(this)] : [...own.args, ...(own.kwargs ? [own.kwargs] : [])];
     const handles = checkCloneable(raw, 'Process args');
@@ -138,20 +140,23 @@ export class Process {
     own.id = id;
     own.state = 'started';
     identity().children.add(this);
-    const locating = subclass ? findExport(target, own.module ?? taskModule(target), `Process subclass ${target.name}`) : locateTarget(target, 'Process target');
+    const locating = known
+      ? undefined
+      : subclass
+        ? findExport(target, own.module ?? taskModule(target), `Process subclass ${target.name}`)
+        : locateTarget(target, 'Process target');
     let exitcode: Promise<number>;
     if (host) {
       // The pid is known at once, as in Python: a range of its own per worker, which main adopts.
       own.pid = host.site * WORKER_PID_RANGE + (identity().counter % WORKER_PID_RANGE);
       const args = handles ? prepareHandles(raw, id) : raw;
-      // A target whose export is already known launches with the reservation, in one message.
-      const known = knownExport(target);
+      // A target whose locator is already known launches with the reservation, in one message.
       const request: StartRequest = { id, name: this.name, identity: own.identity, daemon, pid: own.pid };
       if (known) request.launch = { locator: known, args, subclass };
       const reserved = extensionCall(MULTIPROCESSING, 'reserve', [request]);
       // asked at once: main answers the reservation first (one FIFO per thread), then waits
       const waited = extensionCall(MULTIPROCESSING, 'wait', [id]) as Promise<number>;
-      own.launched = known ? Promise.resolve(id) : locating.then(
+      own.launched = locating === undefined ? Promise.resolve(id) : locating.then(
         (locator: Locator) => {
           void extensionCall(MULTIPROCESSING, 'launch', [id, locator, args, subclass]).catch(() => {});
           return id;
@@ -178,7 +183,11 @@ export class Process {
       });
       own.pid = reserved.pid;
       const args = handles ? prepareHandles(raw, id) : raw;
-      own.launched = locating.then(
+      if (locating === undefined) {
+        // launched now: the run request is posted before start() returns
+        table.launch(id, known!, args, subclass);
+        own.launched = Promise.resolve(id);
+      } else own.launched = locating.then(
         (locator: Locator) => {
           table.launch(id, locator, args, subclass);
           return id;

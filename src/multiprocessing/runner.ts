@@ -90,7 +90,8 @@ function uncaught(name: string, error: unknown): number {
   return 1;
 }
 
-function flushStdio(): Promise<void> {
+function flushStdio(): Promise<void> | void {
+  if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) return;
   return Promise.all(
     [process.stdout, process.stderr].map((stream) => new Promise<void>((resolve) => (stream.writableLength > 0 ? stream.write('', () => resolve()) : resolve()))),
   ).then(() => {});

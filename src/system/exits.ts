@@ -104,8 +104,10 @@ export class Exits {
         if (host.mode === 'exclusive' && host.load === 0) host.post({ t: 'close' });
       }
     }
-    const ref = new Ref(system.runtime, id, entry.name);
-    for (const watcher of entry.watchers ?? []) this.notify(watcher, { type: 'DOWN', ref, reason });
+    if (entry.watchers !== undefined && entry.watchers.length > 0) {
+      const ref = new Ref(system.runtime, id, entry.name);
+      for (const watcher of entry.watchers) this.notify(watcher, { type: 'DOWN', ref, reason });
+    }
     for (const linked of entry.links ?? []) {
       const other = this.directory.entries.get(linked);
       if (other) {

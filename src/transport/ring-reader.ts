@@ -21,6 +21,15 @@ export interface RingSink {
  * pays no wake-up (~40 µs for the waker here) and the next batch piles up meanwhile.
  */
 const NAP_AFTER = 64;
+
+/** Runs up to this many bytes are scanned for their end by hand (cheaper than a native call). */
+const SHORT_RUN = 256;
+
+/** Buffer#utf8Slice skips Buffer#toString's argument juggling, when present. */
+const fastUtf8Slice = (Buffer.prototype as unknown as { utf8Slice?: (start: number, end: number) => string }).utf8Slice;
+function utf8Slice(buf: Buffer, start: number, end: number): string {
+  return fastUtf8Slice !== undefined ? fastUtf8Slice.call(buf, start, end) : buf.toString('utf8', start, end);
+}
 const NAP_MS = 1;
 
 export class RingReader {
@@ -102,9 +111,8 @@ export class RingReader {
         const end = used < cap - off ? off + used : cap;
         if (this.data[off] !== 0) {
           // a run of JSON records, up to the next control byte: one JSON.parse
-          const zero = this.buf.subarray(off, end).indexOf(0);
-          const runEnd = zero < 0 ? end : off + zero;
-          const values = JSON.parse('[' + this.buf.toString('utf8', off, runEnd - 1) + ']') as unknown[];
+          const runEnd = this.runEnd(off, end);
+          const values = JSON.parse('[' + utf8Slice(this.buf, off, runEnd - 1) + ']') as unknown[];
           r = this.release(r, runEnd - off);
           count += this.deliverAll(values, deliver);
           continue;
@@ -135,6 +143,18 @@ export class RingReader {
     } finally {
       this.draining = false;
     }
+  }
+
+  /** Where the JSON run starting at `off` ends: the next control byte (0), or `end`. */
+  private runEnd(off: number, end: number): number {
+    if (end - off > SHORT_RUN) {
+      const zero = this.data.subarray(off, end).indexOf(0);
+      return zero < 0 ? end : off + zero;
+    }
+    // a short run (one small record, as a reply is) is scanned without allocating a view
+    const data = this.data;
+    for (let i = off; i < end; i++) if (data[i] === 0) return i;
+    return end;
   }
 
   private release(r: number, bytes: number): number {
