@@ -54,6 +54,29 @@ export async function measure(
   return median(samples);
 }
 
+/**
+ * Like measure(), for a row and its anchor in turn: one sample of each, `runs` times after
+ * `warmup` of each, so a machine whose speed drifts during the run moves both alike. Returns
+ * both medians.
+ */
+export async function measureAlongside(
+  fn: () => number | Promise<number>,
+  anchor: () => number | Promise<number>,
+  { runs = 5, warmup = 1 }: MeasureOptions = {},
+): Promise<{ value: number; anchor: number }> {
+  for (let i = 0; i < warmup; i++) {
+    await anchor();
+    await fn();
+  }
+  const values: number[] = [];
+  const anchors: number[] = [];
+  for (let i = 0; i < Math.max(1, runs); i++) {
+    anchors.push(await anchor());
+    values.push(await fn());
+  }
+  return { value: median(values), anchor: median(anchors) };
+}
+
 /** Time `fn` once; returns elapsed milliseconds. */
 export async function timeMs(fn: () => unknown | Promise<unknown>): Promise<number> {
   const t0 = performance.now();

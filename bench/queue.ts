@@ -28,25 +28,23 @@ export async function queueThroughput(): Promise<number> {
   });
 }
 
-/** µs per round trip: a Pipe between main and an echo Process (peer: Python Pipe ping-pong). */
-export async function pipeRoundTrip(): Promise<number> {
-  return measure(async () => {
-    const [mine, theirs] = Pipe<number | null>();
-    const echo = new Process({ target: pipeEcho, args: [theirs] });
-    echo.start();
-    theirs.close();
-    for (let i = 0; i < 100; i++) {
-      mine.send(-1);
-      await mine.recv();
-    }
-    const t0 = performance.now();
-    for (let i = 0; i < ROUNDS; i++) {
-      mine.send(i);
-      await mine.recv();
-    }
-    const us = ((performance.now() - t0) * 1000) / ROUNDS;
-    mine.send(null);
-    await echo.join();
-    return us;
-  });
+/** One sample of µs per round trip: a Pipe between main and an echo Process (peer: Python Pipe ping-pong). */
+export async function pipeRoundTripSample(): Promise<number> {
+  const [mine, theirs] = Pipe<number | null>();
+  const echo = new Process({ target: pipeEcho, args: [theirs] });
+  echo.start();
+  theirs.close();
+  for (let i = 0; i < 100; i++) {
+    mine.send(-1);
+    await mine.recv();
+  }
+  const t0 = performance.now();
+  for (let i = 0; i < ROUNDS; i++) {
+    mine.send(i);
+    await mine.recv();
+  }
+  const us = ((performance.now() - t0) * 1000) / ROUNDS;
+  mine.send(null);
+  await echo.join();
+  return us;
 }

@@ -28,8 +28,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createSystem, defaultSystem, type ActorDefinition, type ActorRef, type CreateSystemOptions, type Placement, type System } from 'troupe';
 import { Asker, Echo, Idle, Pinger, Ponger, Sink, Source, Spawner } from './actors.js';
-import { bareMailbox, mailboxMessage } from './peers/anchors.js';
-import { fmt, getGc, heapBytesPerItem, measure, median, performance, progress } from './harness.js';
+import { bareMailbox, mailboxMessage, openRoundTrip } from './peers/anchors.js';
+import { fmt, getGc, heapBytesPerItem, measure, measureAlongside, median, performance, progress, type MeasureOptions } from './harness.js';
+import { pipeRoundTripSample } from './queue.js';
 
 /** Workload sizes, mirroring bench/peers/node.ts where a peer exists. */
 const N = {
@@ -47,6 +48,29 @@ const N = {
 
 /** A generous ask timeout for a whole sample (the default 5 s could cut a slow sample short). */
 const SAMPLE_TIMEOUT = 60_000;
+
+/** The anchor each row measured alongside its own samples, by row (bench/index.ts prefers these). */
+const anchors: Partial<Record<string, number>> = {};
+
+export function lastAnchors(): Readonly<Partial<Record<string, number>>> {
+  return anchors;
+}
+
+/**
+ * Samples a row and a raw postMessage round trip (µs) in turn: the machine's speed drifts within
+ * a run (the round trip moved 27–45 µs within minutes on a 2-core VM), so a row held to the round
+ * trip is compared with one measured alongside it. Records the anchor for `row`.
+ */
+async function alongsideRoundTrip(row: string, fn: () => Promise<number>, options?: MeasureOptions): Promise<number> {
+  const roundTrip = await openRoundTrip();
+  try {
+    const { value, anchor } = await measureAlongside(fn, () => roundTrip.sample(N.rtt), options);
+    anchors[row] = anchor;
+    return value;
+  } finally {
+    await roundTrip.close();
+  }
+}
 
 async function withSystem<T>(options: CreateSystemOptions, fn: (system: System) => Promise<T>): Promise<T> {
   const system = await createSystem({ name: 'bench', ...options });
@@ -125,7 +149,8 @@ export async function processStartJoin(): Promise<number | undefined> {
   };
   try {
     for (let i = 0; i < N.processWarmup; i++) await one();
-    return await measure(
+    return await alongsideRoundTrip(
+      'processStartJoin',
       async () => {
         const t0 = performance.now();
         for (let i = 0; i < N.processStarts; i++) await one();
@@ -270,17 +295,10 @@ async function alternately(sink: ActorRef, burst: number, runs: number): Promise
   return { troupe: median(troupe), bare: median(bare) };
 }
 
-let inThreadAnchor: number | undefined;
-
-/** The bare-mailbox anchor measured alongside inThreadMsgs (undefined before it ran). */
-export function lastInThreadAnchor(): number | undefined {
-  return inThreadAnchor;
-}
-
 /**
  * msgs/s into one actor in the same thread: main sends 1M messages to a Sink placed in main,
  * timed until the Sink handled the last one. Anchor: a bare mailbox (array push + one microtask
- * drain), measured in alternation with it (lastInThreadAnchor). Also logged: the same in bursts
+ * drain), measured in alternation with it (lastAnchors). Also logged: the same in bursts
  * of 1,000 (messages die young: the code alone), and Pinger/Ponger ping-pong in main and on a
  * shared host.
  */
@@ -289,7 +307,7 @@ export async function inThreadMsgs(): Promise<number | undefined> {
     const sink = await system.spawn(Sink, { placement: 'main' });
     try {
       const { troupe, bare } = await alternately(sink, N.inThread, 5);
-      inThreadAnchor = bare;
+      anchors.inThreadMsgs = bare;
       await extra('same-thread sends in bursts of 1,000 (no GC pressure: the code alone), ratio to a bare mailbox fed the same way', '×', async () => {
         const bursts = await alternately(sink, 1_000, 5);
         return bursts.troupe / bursts.bare;
@@ -338,7 +356,8 @@ export async function askRoundTrip(): Promise<number | undefined> {
   return withSystem({ hosts: 2 }, async (system) => {
     const [asker, echo] = await onTwoWorkers(system, Asker, Echo);
     const n = N.rtt;
-    const fromMain = await measure(
+    const fromMain = await alongsideRoundTrip(
+      'askRoundTrip',
       async () => {
         const t0 = performance.now();
         for (let i = 0; i < n; i++) await echo.ask({ type: 'echo', i });
@@ -372,7 +391,7 @@ export async function queueThroughput(): Promise<number | undefined> {
  * Anchor: raw postMessage round trip; peer: Python `Pipe` ping-pong.
  */
 export async function pipeRoundTrip(): Promise<number | undefined> {
-  return delegate('queue', 'pipeRoundTrip');
+  return alongsideRoundTrip('pipeRoundTrip', pipeRoundTripSample);
 }
 
 /**

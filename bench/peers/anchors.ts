@@ -1,5 +1,6 @@
 /**
- * Anchors of DESIGN §9 that only raw Node primitives give (the others are in ./node.ts): raw
+ * Anchors of DESIGN §9 that only raw Node primitives give (the others are in ./node.ts): a raw
+ * postMessage round trip (kept open, so the rows held to it sample it alongside their own), raw
  * postMessage from main to a worker in batches of 64, a raw compare-exchange lock in a worker, and
  * a bare in-thread mailbox (array push + one microtask drain). Each is the limit a troupe row is
  * held to as a ratio in the same run.
@@ -22,6 +23,37 @@ async function withWorker<T>(name: string, fn: (worker: Worker) => Promise<T>): 
   } finally {
     await worker.terminate();
   }
+}
+
+/** A raw postMessage round trip main ↔ an echo worker, kept open so rows can sample it alongside theirs. */
+export interface RoundTrip {
+  /** µs per round trip over `n` sequential round trips */
+  sample(n?: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function openRoundTrip(): Promise<RoundTrip> {
+  const worker = new Worker(workerFile('echo.mjs'), { execArgv: [] });
+  await once(worker, 'online');
+  return {
+    sample: (n = 5_000) =>
+      new Promise<number>((resolve, reject) => {
+        let i = 0;
+        const t0 = performance.now();
+        const onMessage = (): void => {
+          if (++i < n) return worker.postMessage(i);
+          worker.off('message', onMessage);
+          worker.off('error', reject);
+          resolve(((performance.now() - t0) / n) * 1e3);
+        };
+        worker.on('message', onMessage);
+        worker.once('error', reject);
+        worker.postMessage(0);
+      }),
+    close: async () => {
+      await worker.terminate();
+    },
+  };
 }
 
 /** msgs/s: main posts `n` small messages to a worker as arrays of 64, until the worker counted them. */

@@ -12,6 +12,7 @@ import { Tinypool } from 'tinypool';
 import { Piscina } from 'piscina';
 import { createActor, createMachine, assign, sendTo, type AnyActorRef } from 'xstate';
 import { measure, median, heapBytesPerItem, getGc, performance, progress } from '../harness.js';
+import { openRoundTrip } from './anchors.js';
 
 const workerFile = (name: string): URL => new URL(`./workers/${name}`, import.meta.url);
 
@@ -89,30 +90,11 @@ async function startWorker(name: string): Promise<Worker> {
 // --------------------------------------------------------------- raw threads --
 
 export async function postMessageRoundTrip(): Promise<number> {
-  const w = await startWorker('echo.mjs');
+  const roundTrip = await openRoundTrip();
   try {
-    const n = N.rtt;
-    return await measure(
-      () =>
-        new Promise<number>((resolve, reject) => {
-          let i = 0;
-          const t0 = performance.now();
-          const onMsg = () => {
-            if (++i < n) w.postMessage(i);
-            else {
-              w.off('message', onMsg);
-              w.off('error', reject);
-              resolve(((performance.now() - t0) / n) * 1e3);
-            }
-          };
-          w.on('message', onMsg);
-          w.once('error', reject);
-          w.postMessage(0);
-        }),
-      { runs: 5, warmup: 1 },
-    );
+    return await measure(() => roundTrip.sample(N.rtt), { runs: 5, warmup: 1 });
   } finally {
-    await w.terminate();
+    await roundTrip.close();
   }
 }
 
