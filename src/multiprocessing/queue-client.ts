@@ -137,9 +137,12 @@ export class Inbox {
     return this.peek() !== NONE;
   }
 
-  /** Asks the server until an item is in the local batches (the server may answer with an error). */
-  async fetch(msg: ToServer): Promise<void> {
-    while (this.peek() === NONE) {
+  /**
+   * Takes the next item once the local batches are used up (the caller's take() found none):
+   * asks the server for a batch until one holds an item not taken meanwhile.
+   */
+  async receive(msg: ToServer): Promise<unknown> {
+    for (;;) {
       const delivery = (await this.ask(msg)) as Delivery;
       this.batches.push({
         batch: delivery.batch,
@@ -148,13 +151,6 @@ export class Inbox {
         slot: delivery.slot,
         generation: delivery.generation,
       });
-    }
-  }
-
-  /** Takes the next item, asking the server when the local batches are used up. */
-  async receive(msg: ToServer): Promise<unknown> {
-    for (;;) {
-      await this.fetch(msg);
       const item = this.take();
       if (item !== NONE) return item;
     }
