@@ -112,7 +112,8 @@ export function readBatch(batch: WireBatch, to: BatchReceiver): void {
 const SEND = 0;
 const ASK = 1;
 const ITEM = 2;
-const REPLY = 3;
+/** exported for the reader's fast path (host-link): `[REPLY, site, rid, ok, value]` */
+export const REPLY = 3;
 /** exported for the reader's fast path (host-link): the next item of the open list message */
 export const ITEM_AGAIN = 4;
 
@@ -153,6 +154,11 @@ export function sameHeader(a: ItemHeader | undefined, to: string, from: string |
 
 export function replyRecord(reply: ReplyEnvelope): unknown[] {
   return [REPLY, reply.ask.site, reply.ask.rid, reply.ok, reply.value];
+}
+
+/** A plain reply's record as JSON text is this head, its value's JSON, then `]`. */
+export function replyRecordHead(reply: ReplyEnvelope): string {
+  return '[' + REPLY + ',' + reply.ask.site + ',' + reply.ask.rid + (reply.ok ? ',true,' : ',false,');
 }
 
 /** A ring record read back: an envelope, an item of a list message (with its merge key), or a reply. */

@@ -16,7 +16,7 @@ import { checkCloneable, HAS_HANDLES, NOT_JSON, reviveHandles } from '../handles
 import { Runtime, noProcReply } from '../runtime.js';
 import type { ActorDefinition, ActorRef, ExitReason, SpawnOptions, System } from '../types.js';
 import { RingWriter } from '../transport/ring-writer.js';
-import { envelopeRecord, readBatch, ITEM_AGAIN_HEAD, itemRecord, replyRecord, reviveReason, sameHeader, serializeReason, type ItemHeader } from '../wire.js';
+import { envelopeRecord, readBatch, ITEM_AGAIN_HEAD, itemRecord, replyRecord, replyRecordHead, reviveReason, sameHeader, serializeReason, type ItemHeader } from '../wire.js';
 import { Loader } from './loader.js';
 import { ANSWERS } from './host.js';
 import { unreachable, type FromHost, type HostTask, type RunRequest, type SpawnRequest, type ToHost, type ToHostWire } from './protocol.js';
@@ -154,7 +154,8 @@ export class HostRuntime extends Runtime {
   }
 
   protected forwardReply(reply: ReplyEnvelope): void {
-    this.toMain.write(replyRecord(reply), undefined, reply.clone === undefined ? undefined : reply.clone !== 1);
+    if (reply.clone === 0) this.toMain.writeWrapped(replyRecordHead(reply), JSON.stringify(reply.value), ']');
+    else this.toMain.write(replyRecord(reply), undefined, reply.clone === undefined ? undefined : false);
   }
 
   deadLetter(envelope: Envelope): void {

@@ -14,7 +14,7 @@ import { checkCloneable, prepareHandles, reviveHandles } from '../handles.js';
 import type { Host, HostEnd } from '../hosts/host.js';
 import { unreachable, type FromHost, type SpawnRequest, type ToHost } from '../hosts/protocol.js';
 import { noProcReply } from '../runtime.js';
-import { ITEM_AGAIN, itemEnvelope, readRecord, reviveReason, type ItemHeader } from '../wire.js';
+import { ITEM_AGAIN, itemEnvelope, readRecord, REPLY, reviveReason, type ItemHeader } from '../wire.js';
 import type { SystemImpl } from './system.js';
 
 /** A merged list message goes out at this many items (the queue server takes them in one turn). */
@@ -71,6 +71,11 @@ export class HostLink {
   private record(host: Host, value: unknown[]): void {
     // a burst's ITEM_AGAIN records (the common case) need no read into an object
     if (value[0] === ITEM_AGAIN && host.lastItem !== undefined) return this.item(host, host.lastItem, value[1]);
+    if (value[0] === REPLY) {
+      // nor a reply: [REPLY, site, rid, ok, value]
+      this.drained();
+      return this.system.replyArrived(value[1] as number, value[2] as number, value[3] as boolean, value[4]);
+    }
     const record = readRecord(value, host.lastItem);
     if (record.kind === 'item') return this.item(host, record.header, record.item);
     this.drained();

@@ -279,6 +279,12 @@ export class SystemImpl extends EventEmitter implements System, Peer {
     this.deadLetter(envelope);
   }
 
+  /** A reply read from a worker's ring: settled here without an envelope when it is main's. */
+  replyArrived(site: number, rid: number, ok: boolean, value: unknown): void {
+    if (site === this.runtime.site) return this.runtime.settleReply(rid, ok, value);
+    this.routeReply({ ask: { site, rid }, ok, value });
+  }
+
   routeReply(reply: ReplyEnvelope): void {
     const site = reply.ask.site;
     if (site === this.runtime.site) return this.runtime.receiveReply(reply);
