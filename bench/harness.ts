@@ -8,7 +8,12 @@
  *   A missing troupe (or peer) value prints `n/a`; it never throws.
  * - `getGc()` / `heapBytesPerItem()`: memory-per-object measurement, so the
  *   troupe actor-memory row can be measured exactly like the xstate peer.
+ * - `measureAlongside(fn, anchor)`: a row and its anchor sampled in turn.
+ * - `extra(label, unit, fn)` / `delegate(file, name)`: logged numbers with no row
+ *   of their own, and rows that live in a sibling module.
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -212,4 +217,37 @@ export function printTable(title: string, rows: readonly Row[], out: (s: string)
   out(line(header) + '\n');
   out(sep.trimEnd() + '\n');
   for (const r of body) out(line(r) + '\n');
+}
+
+// ------------------------------------------------------------- row helpers --
+
+/** An extra number that has no row of its own: logged, never fatal. */
+export async function extra(label: string, unit: string, fn: () => Promise<number>): Promise<number | undefined> {
+  try {
+    const value = await fn();
+    progress(`troupe:   ${label}: ${fmt(value)} ${unit}`);
+    return value;
+  } catch (error) {
+    progress(`troupe:   ${label}: FAILED ${(error as Error)?.stack ?? String(error)}`);
+    return undefined;
+  }
+}
+
+/**
+ * Calls `name` exported by a sibling bench module (another helper's file) if that module exists;
+ * undefined if it or the function is missing, or if it throws (logged).
+ */
+export async function delegate(file: string, name: string, ...args: unknown[]): Promise<number | undefined> {
+  const url = new URL(`./${file}.ts`, import.meta.url);
+  if (!existsSync(fileURLToPath(url))) return undefined;
+  try {
+    const module = (await import(url.href)) as Record<string, unknown>;
+    const fn = module[name];
+    if (typeof fn !== 'function') return undefined;
+    const value = (await fn(...args)) as unknown;
+    return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+  } catch (error) {
+    progress(`troupe: ${file}.ts ${name}(${args.map((a) => JSON.stringify(a)).join(', ')}) failed: ${(error as Error)?.stack ?? String(error)}`);
+    return undefined;
+  }
 }

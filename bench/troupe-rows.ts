@@ -24,12 +24,10 @@
  * loaded only if present. Extra numbers that have no table row (other
  * placements, other directions) are printed as progress lines on stderr.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { createSystem, defaultSystem, type ActorDefinition, type ActorRef, type CreateSystemOptions, type Placement, type System } from 'troupe';
 import { Asker, Echo, Idle, Pinger, Ponger, Sink, Source, Spawner } from './actors.js';
-import { bareMailbox, mailboxMessage, openRoundTrip } from './peers/anchors.js';
-import { fmt, getGc, heapBytesPerItem, measure, measureAlongside, median, performance, progress, type MeasureOptions } from './harness.js';
+import { bareMailbox, mailboxMessage, withRoundTrip } from './peers/anchors.js';
+import { delegate, extra, getGc, heapBytesPerItem, measure, median, performance, type MeasureOptions } from './harness.js';
 import { pipeRoundTripSample } from './queue.js';
 
 /** Workload sizes, mirroring bench/peers/node.ts where a peer exists. */
@@ -56,20 +54,11 @@ export function lastAnchors(): Readonly<Partial<Record<string, number>>> {
   return anchors;
 }
 
-/**
- * Samples a row and a raw postMessage round trip (µs) in turn: the machine's speed drifts within
- * a run (the round trip moved 27–45 µs within minutes on a 2-core VM), so a row held to the round
- * trip is compared with one measured alongside it. Records the anchor for `row`.
- */
+/** Samples `fn` alongside a raw postMessage round trip (see withRoundTrip); records the anchor for `row`. */
 async function alongsideRoundTrip(row: string, fn: () => Promise<number>, options?: MeasureOptions): Promise<number> {
-  const roundTrip = await openRoundTrip();
-  try {
-    const { value, anchor } = await measureAlongside(fn, () => roundTrip.sample(N.rtt), options);
-    anchors[row] = anchor;
-    return value;
-  } finally {
-    await roundTrip.close();
-  }
+  const { value, anchor } = await withRoundTrip(fn, N.rtt, options);
+  anchors[row] = anchor;
+  return value;
 }
 
 async function withSystem<T>(options: CreateSystemOptions, fn: (system: System) => Promise<T>): Promise<T> {
@@ -97,37 +86,6 @@ async function onTwoWorkers(system: System, defA: ActorDefinition, defB: ActorDe
 
 async function stopAll(refs: readonly ActorRef[]): Promise<void> {
   await Promise.all(refs.map((ref) => ref.stop()));
-}
-
-/** An extra number that has no row of its own: logged, never fatal. */
-async function extra(label: string, unit: string, fn: () => Promise<number>): Promise<number | undefined> {
-  try {
-    const value = await fn();
-    progress(`troupe:   ${label}: ${fmt(value)} ${unit}`);
-    return value;
-  } catch (error) {
-    progress(`troupe:   ${label}: FAILED ${(error as Error)?.stack ?? String(error)}`);
-    return undefined;
-  }
-}
-
-/**
- * Calls `name` exported by a sibling bench module (another helper's file) if that module exists;
- * undefined if it or the function is missing, or if it throws (logged).
- */
-async function delegate(file: string, name: string, ...args: unknown[]): Promise<number | undefined> {
-  const url = new URL(`./${file}.ts`, import.meta.url);
-  if (!existsSync(fileURLToPath(url))) return undefined;
-  try {
-    const module = (await import(url.href)) as Record<string, unknown>;
-    const fn = module[name];
-    if (typeof fn !== 'function') return undefined;
-    const value = (await fn(...args)) as unknown;
-    return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-  } catch (error) {
-    progress(`troupe: ${file}.ts ${name}(${args.map((a) => JSON.stringify(a)).join(', ')}) failed: ${(error as Error)?.stack ?? String(error)}`);
-    return undefined;
-  }
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import { measure, performance } from '../harness.js';
+import { measure, measureAlongside, performance, type MeasureOptions } from '../harness.js';
 
 const workerFile = (name: string): URL => new URL(`./workers/${name}`, import.meta.url);
 
@@ -54,6 +54,20 @@ export async function openRoundTrip(): Promise<RoundTrip> {
       await worker.terminate();
     },
   };
+}
+
+/**
+ * Samples `fn` and a raw postMessage round trip (µs over `n` round trips) in turn: the machine's
+ * speed drifts within a run (the round trip moved 27–45 µs within minutes on a 2-core VM), so a
+ * row held to the round trip is compared with one measured alongside it. Both medians.
+ */
+export async function withRoundTrip(fn: () => Promise<number>, n: number, options?: MeasureOptions): Promise<{ value: number; anchor: number }> {
+  const roundTrip = await openRoundTrip();
+  try {
+    return await measureAlongside(fn, () => roundTrip.sample(n), options);
+  } finally {
+    await roundTrip.close();
+  }
 }
 
 /** msgs/s: main posts `n` small messages to a worker as arrays of 64, until the worker counted them. */
