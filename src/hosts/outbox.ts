@@ -62,24 +62,10 @@ export class Outbox {
       return this.post(text, undefined, transfer);
     }
     // something must be cloned: envelopes first, then replies, each as text if it can be
-    let batch: WireBatch | undefined;
-    if (envelopes.length > 0) {
-      batch = encodeBatch(envelopes, NONE);
-      if (batch !== undefined) envelopes.length = 0;
-      else {
-        batch = envelopes;
-        this.envelopes = [];
-      }
-    }
-    let answers: string | ReplyEnvelope[] | undefined;
-    if (replies.length > 0) {
-      answers = encodeBatch(NONE, replies);
-      if (answers !== undefined) replies.length = 0;
-      else {
-        answers = replies;
-        this.replies = [];
-      }
-    }
+    const batch = envelopes.length === 0 ? undefined : (encodeBatch(envelopes, NONE) ?? envelopes);
+    const answers = replies.length === 0 ? undefined : (encodeBatch(NONE, replies) ?? replies);
+    this.envelopes = [];
+    this.replies = [];
     this.post(batch, answers, transfer);
   };
 

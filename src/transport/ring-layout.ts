@@ -51,6 +51,18 @@ export const CONTROL_HEADER = 6;
 export const COMMA = 0x2c;
 
 /** A SharedArrayBuffer for a ring of `capacity` data bytes (a power of two, 4 KiB … 1 GiB). */
+/** Buffer#utf8Write skips Buffer#write's argument juggling, when present. */
+const fastUtf8Write = (Buffer.prototype as unknown as { utf8Write?: (s: string, off: number, len: number) => number }).utf8Write;
+export function utf8Write(buf: Buffer, s: string, off: number, len: number): number {
+  return fastUtf8Write !== undefined ? fastUtf8Write.call(buf, s, off, len) : buf.write(s, off, len, 'utf8');
+}
+
+/** Buffer#utf8Slice skips Buffer#toString's argument juggling, when present. */
+const fastUtf8Slice = (Buffer.prototype as unknown as { utf8Slice?: (start: number, end: number) => string }).utf8Slice;
+export function utf8Slice(buf: Buffer, start: number, end: number): string {
+  return fastUtf8Slice !== undefined ? fastUtf8Slice.call(buf, start, end) : buf.toString('utf8', start, end);
+}
+
 export function createRing(capacity: number): SharedArrayBuffer {
   if (!Number.isInteger(capacity) || capacity < 4096 || capacity > 1 << 30 || (capacity & (capacity - 1)) !== 0) {
     throw new RangeError('ring capacity must be a power of two between 4 KiB and 1 GiB');

@@ -7,7 +7,7 @@
  */
 import v8 from 'node:v8';
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { CLOSED, CONTROL_HEADER, KIND_BREAK, KIND_PORT, KIND_WRAP, R, ringView, SLEEP, unwrapSide, W, WAITING, type SideMessage } from './ring-layout.js';
+import { CLOSED, CONTROL_HEADER, KIND_BREAK, KIND_PORT, KIND_WRAP, R, ringView, SLEEP, unwrapSide, utf8Slice, W, WAITING, type SideMessage } from './ring-layout.js';
 
 /** What the reader hands each value to; `drained` runs after each drain (a batch boundary). */
 export interface RingSink {
@@ -21,16 +21,10 @@ export interface RingSink {
  * pays no wake-up (~40 µs for the waker here) and the next batch piles up meanwhile.
  */
 const NAP_AFTER = 64;
+const NAP_MS = 1;
 
 /** Runs up to this many bytes are scanned for their end by hand (cheaper than a native call). */
 const SHORT_RUN = 256;
-
-/** Buffer#utf8Slice skips Buffer#toString's argument juggling, when present. */
-const fastUtf8Slice = (Buffer.prototype as unknown as { utf8Slice?: (start: number, end: number) => string }).utf8Slice;
-function utf8Slice(buf: Buffer, start: number, end: number): string {
-  return fastUtf8Slice !== undefined ? fastUtf8Slice.call(buf, start, end) : buf.toString('utf8', start, end);
-}
-const NAP_MS = 1;
 
 export class RingReader {
   private readonly words: Int32Array;

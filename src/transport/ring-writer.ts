@@ -20,17 +20,12 @@ import {
   SLEEP,
   W,
   WAITING,
+  utf8Write,
   type SideMessage,
 } from './ring-layout.js';
 
 /** A JSON run longer than this gets a BREAK, so the reader parses (and frees space) in slices. */
 const RUN_LIMIT = 8192;
-
-/** Buffer#utf8Write skips Buffer#write's argument juggling, when present. */
-const fastUtf8Write = (Buffer.prototype as unknown as { utf8Write?: (s: string, off: number, len: number) => number }).utf8Write;
-function utf8Write(buf: Buffer, s: string, off: number, len: number): number {
-  return fastUtf8Write !== undefined ? fastUtf8Write.call(buf, s, off, len) : buf.write(s, off, len, 'utf8');
-}
 
 /** Strings up to this length are copied by hand when ASCII (cheaper than a native call). */
 const SHORT = 48;
