@@ -37,7 +37,9 @@ describe.skipIf(NO_NATS !== undefined)(`Pool across nodes${NO_NATS ? ` (skipped:
     const down = nextEvent(system, 'nodedown', 'doomed-pool');
     await doomed.kill();
     await down;
-    const settled = await Promise.all(results.map((result) => result.get(20).then((node) => ({ node }), (error: unknown) => ({ error }))));
+    // the doomed node's tasks are rejected; the rest finish elsewhere (a re-run takes a while on a
+    // loaded machine: the bound only says nothing hangs)
+    const settled = await Promise.all(results.map((result) => result.get(15_000).then((node) => ({ node }), (error: unknown) => ({ error }))));
     const broken = settled.filter((s) => 'error' in s);
     expect(broken.length).toBeGreaterThan(0);
     for (const s of broken) expect((s as { error: unknown }).error).toBeInstanceOf(BrokenWorkerError);
