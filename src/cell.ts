@@ -9,6 +9,7 @@ import type { Behaviour } from './behaviour.js';
 import type { Envelope } from './envelope.js';
 import { active, asyncIdentity, awaitingActors } from './caller.js';
 import { askOf, Letter, type Meta } from './letter.js';
+import { Mailbox } from './mailbox.js';
 import { exitRequested, NoProcError } from './errors.js';
 import type { Runtime } from './runtime.js';
 import type { ActorContext, ActorDefinition, ActorRef, ExitReason, SpawnOptions, System } from './types.js';
@@ -35,8 +36,7 @@ export class Cell implements ActorContext {
    * actor), else a Letter with its sender or its envelope (an ask). No envelope is allocated for a
    * plain send in this thread.
    */
-  private mailbox: unknown[] = [];
-  private head = 0;
+  private readonly mailbox = new Mailbox();
   private phase = Phase.Starting;
   private scheduled = false;
   private busy = false;
@@ -131,7 +131,7 @@ export class Cell implements ActorContext {
     if (this.phase === Phase.Starting) this.phase = Phase.Running;
     if (this.stopReason) return void this.finish(this.stopReason, true);
     // messages that came while init ran; an idle actor costs the scheduler nothing
-    if (this.head < this.mailbox.length) this.schedule();
+    if (this.mailbox.size > 0) this.schedule();
   }
 
   enqueue(envelope: Envelope): void {
@@ -183,25 +183,16 @@ export class Cell implements ActorContext {
   drainBatch(budget: number): number {
     this.ranDry = false;
     let handled = 0;
-    while (this.phase === Phase.Running && this.head < this.mailbox.length) {
+    const mailbox = this.mailbox;
+    while (this.phase === Phase.Running && mailbox.size > 0) {
       if (handled === budget) {
         this.schedule();
         return handled;
       }
       handled++;
-      const mailbox = this.mailbox;
-      const entry = mailbox[this.head];
-      mailbox[this.head++] = undefined;
-      if (this.head > 1024 && this.head * 2 > mailbox.length) {
-        this.mailbox = mailbox.slice(this.head);
-        this.head = 0;
-      }
+      const entry = mailbox.shift();
       const letter = entry instanceof Letter;
       if (!this.handle(letter ? entry.msg : entry, letter ? entry.meta : undefined)) return handled;
-    }
-    if (this.head === this.mailbox.length && this.head > 0) {
-      this.mailbox.length = 0;
-      this.head = 0;
     }
     this.ranDry = true;
     return handled;
@@ -232,7 +223,8 @@ export class Cell implements ActorContext {
       this.crash(error);
       return false;
     }
-    if (isPromise(next)) return this.awaitTurn(next);
+    // a handler that returns the state it was given (the common case) returned no promise
+    if (next !== this.state && isPromise(next)) return this.awaitTurn(next);
     this.state = next;
     return this.afterTurn();
   }
@@ -337,13 +329,10 @@ export class Cell implements ActorContext {
     }
     this.turn = undefined;
     this.inTurn = false;
-    for (let i = this.head; i < this.mailbox.length; i++) {
-      const entry = this.mailbox[i];
+    for (const entry of this.mailbox.takeAll()) {
       const pending = entry instanceof Letter ? askOf(entry.meta) : undefined;
       if (pending) this.runtime.reply(pending, false, new NoProcError(`${this.label} exited before it handled the ask`));
     }
-    this.mailbox = [];
-    this.head = 0;
   }
 
   /** Pauses the handler loop for `ms` (testing kit `hang`). */

@@ -153,12 +153,12 @@ function privateStateClass(value: object): string | undefined {
  */
 export function refusePrivate(value: unknown): void {
   if (typeof value !== 'object' || value === null) return;
-  // the common message, a plain object of primitives: one flat loop, no recursion. (`constructor`
-  // is a cheaper test than getPrototypeOf; an own `constructor` key takes the full walk.)
-  if ((value as { constructor?: unknown }).constructor === Object) {
+  // the common message, a plain object of primitives: one flat loop, no recursion. (Not
+  // `value.constructor`: messages of every shape pass here, so that load would be megamorphic.)
+  if (Object.getPrototypeOf(value) === Object.prototype) {
     for (const key in value) {
       const v = (value as Record<string, unknown>)[key];
-      if ((typeof v === 'object' && v !== null) || key === 'constructor') return refuseWithin(value, 'message', 0);
+      if (typeof v === 'object' && v !== null) return refuseWithin(value, 'message', 0);
     }
     return;
   }
