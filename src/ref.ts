@@ -1,7 +1,8 @@
 /**
- * ActorRef: an actor's address. Its only own enumerable data is `{ __troupe: 'ref', id, name }`, so
- * structured clone carries it between threads; the receiving side revives it (see handles.ts)
- * against its own runtime, which is kept under a symbol that structured clone skips.
+ * ActorRef: an actor's address. Its only own data is `{ __troupe: 'ref', id, name }`, so structured
+ * clone and JSON carry it between threads; the receiving side revives it (see handles.ts) against
+ * its own runtime. The runtime and the cell cache are private fields, which clones, JSON, spreads
+ * and deep equality all skip (and which cost nothing to set, unlike non-enumerable properties).
  */
 import type { ActorRef, ExitReason } from './types.js';
 import { registerHandle } from './handles.js';
@@ -9,14 +10,6 @@ import type { Runtime } from './runtime.js';
 import type { Cell } from './cell.js';
 import { describe } from './describe.js';
 import { ValueError } from './errors.js';
-
-export const RUNTIME = Symbol('troupe.runtime');
-/**
- * The cell this ref last reached in its own thread: a cache the runtime checks (alive?) on each
- * send, so a hot in-thread send skips the lookup. A dead cell keeps no state (Cell.die), so a
- * stale ref holds nothing big.
- */
-export const CELL = Symbol('troupe.cell');
 
 /** The timeout of an ask in ms: 5000 by default; null or Infinity waits forever. */
 function askTimeout(options: unknown): number {
@@ -33,22 +26,35 @@ export class Ref<M = any> implements ActorRef<M> {
   readonly __troupe = 'ref' as const;
   readonly id: string;
   readonly name: string | undefined;
-  declare [RUNTIME]: Runtime;
-  declare [CELL]: Cell | undefined;
+  readonly #runtime: Runtime;
+  /**
+   * The cell this ref last reached in its own thread: a cache checked (alive?) on each send, so a
+   * hot in-thread send skips the lookup. A dead cell keeps no state (Cell.die), so a stale ref
+   * holds nothing big.
+   */
+  #cell: Cell | undefined = undefined;
 
   constructor(runtime: Runtime, id: string, name: string | undefined) {
     this.id = id;
     this.name = name;
-    Object.defineProperty(this, RUNTIME, { value: runtime, enumerable: false });
-    Object.defineProperty(this, CELL, { value: undefined, writable: true, enumerable: false });
+    this.#runtime = runtime;
+  }
+
+  /** The runtime of a Ref made in this thread, or undefined for anything else. */
+  static runtimeOf(value: unknown): Runtime | undefined {
+    return typeof value === 'object' && value !== null && #runtime in value ? (value as Ref).#runtime : undefined;
   }
 
   send(msg: M, options?: { transfer?: readonly unknown[] }): void {
-    this[RUNTIME].sendThrough(this, msg, options?.transfer);
+    const runtime = this.#runtime;
+    let cell = this.#cell;
+    if (cell === undefined || !cell.alive) this.#cell = cell = runtime.cells.get(this.id);
+    if (cell !== undefined) runtime.sendToCell(cell, msg);
+    else runtime.sendAway(this.id, msg, runtime.currentSender(), options?.transfer);
   }
 
   ask<R = unknown>(msg: M, options?: { timeout?: number }): Promise<R> {
-    const runtime = this[RUNTIME];
+    const runtime = this.#runtime;
     let timeout: number;
     try {
       timeout = askTimeout(options);
@@ -59,11 +65,11 @@ export class Ref<M = any> implements ActorRef<M> {
   }
 
   stop(): Promise<void> {
-    return this[RUNTIME].stop(this.id, { kind: 'normal' });
+    return this.#runtime.stop(this.id, { kind: 'normal' });
   }
 
   get exited(): Promise<ExitReason> {
-    return this[RUNTIME].exited(this.id);
+    return this.#runtime.exited(this.id);
   }
 
   toString(): string {

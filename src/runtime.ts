@@ -13,7 +13,7 @@ import type { AskAddress, Envelope, ReplyEnvelope } from './envelope.js';
 import type { Definition } from './define.js';
 import { AskTimeoutError, NoProcError, serializeError, reviveError } from './errors.js';
 import { checkCloneable, classify, HAS_HANDLES, NOT_JSON, prepareHandles, refusePrivate, reviveHandles } from './handles.js';
-import { CELL, Ref } from './ref.js';
+import { Ref } from './ref.js';
 import type { ActorDefinition, ActorRef, ExitReason, SpawnOptions, System } from './types.js';
 
 /** Messages one cell handles before the next ready cell gets its turn. */
@@ -172,20 +172,14 @@ export abstract class Runtime {
     this.sendAway(to, msg, sender, transfer);
   }
 
-  /** `ref.send()`: as send(), with the ref's local cell cached on it (see CELL). */
-  sendThrough(ref: Ref, msg: unknown, transfer: readonly unknown[] | undefined): void {
-    let cell = ref[CELL];
-    if (cell === undefined || !cell.alive) ref[CELL] = cell = this.cells.get(ref.id);
-    if (cell !== undefined) {
-      refusePrivate(msg);
-      cell.post(msg, this.currentSender());
-      return;
-    }
-    this.sendAway(ref.id, msg, this.currentSender(), transfer);
+  /** `ref.send()` to a cell of this thread (the ref caches it). */
+  sendToCell(cell: Cell, msg: unknown): void {
+    refusePrivate(msg);
+    cell.post(msg, this.currentSender());
   }
 
   /** A send to an actor in another thread, or one that is gone. */
-  private sendAway(to: string, msg: unknown, sender: string | undefined, transfer: readonly unknown[] | undefined): void {
+  sendAway(to: string, msg: unknown, sender: string | undefined, transfer: readonly unknown[] | undefined): void {
     const envelope: Envelope = sender === undefined ? { to, msg } : { to, msg, from: sender };
     let flags: number;
     try {

@@ -3,7 +3,7 @@
  * kept here under a token, and the calls other nodes make on their proxies of it run on it here,
  * as the remote actor that made them (so a lock's holder or a queue's consumer is that actor).
  */
-import { nanoid } from 'nanoid';
+import { newId } from '../id.js';
 import { active, holdAsyncIdentity } from '../caller.js';
 import { NoProcError } from '../errors.js';
 import { reviveHandles } from '../handles.js';
@@ -47,7 +47,7 @@ export class HandleExports implements NodePart {
   }
 
   private exportOne(wire: Record<string, unknown>, kind: string, holder: string): RemoteHandleData {
-    const token = nanoid();
+    const token = newId();
     // a live handle of this node, held on behalf of the remote actor it was sent to
     this.exported.set(token, reviveHandles(wire, this.runtime, holder) as object);
     const props: RemoteHandleData['props'] = {};

@@ -6,7 +6,7 @@
  * took within downAfter (lost in a broker outage) is published again.
  */
 import { deserialize, serialize } from 'node:v8';
-import { nanoid } from 'nanoid';
+import { newId } from '../id.js';
 import type { Locator } from '../define.js';
 import { BrokenWorkerError, NoProcError, reviveError, SerializationError, serializeError } from '../errors.js';
 import { WIRE_VERSION } from './frame.js';
@@ -68,7 +68,7 @@ export class ClusterPool implements NodePart {
 
   /** The requester's side: publish the batch to the queue group; settle when a node answers. */
   run(locator: Locator, batch: Batch, taken: () => void): Promise<unknown> {
-    const task: Task = { from: this.member.node, id: nanoid(), locator: portable(locator, specifierOf), batch: portableBatch(batch, specifierOf) };
+    const task: Task = { from: this.member.node, id: newId(), locator: portable(locator, specifierOf), batch: portableBatch(batch, specifierOf) };
     const body = serialize(task);
     const frame = Buffer.allocUnsafe(body.length + 1);
     frame[0] = WIRE_VERSION;

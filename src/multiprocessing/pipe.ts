@@ -6,7 +6,7 @@
  * closes this copy only, and the other end sees EOF once every copy is closed or its holder exited.
  */
 import { serialize } from 'node:v8';
-import { nanoid } from 'nanoid';
+import { newId } from '../id.js';
 import { FINISHED, FLAGS, SIZE, type ToServer } from '../../actors/queue-server/protocol.js';
 import { BufferTooShort, OSError, ValueError } from '../errors.js';
 import { classify, registerHandle, TO_WIRE } from '../handles.js';
@@ -166,7 +166,7 @@ export class Connection<T = any> {
   /** Leaving this thread: the receiver gets a copy of its own, registered first (held by `destination`). */
   [TO_WIRE](destination: string): ConnectionData {
     const local = this.usable('any');
-    const copy = nanoid();
+    const copy = newId();
     local.inbox.send({ type: 'copy', end: this.end, copy, holder: destination });
     return { __troupe: 'conn', id: this.id, end: this.end, duplex: this.duplex, counts: this.counts, copy };
   }
@@ -230,7 +230,7 @@ function attach<T>(data: ConnectionData, runtime: Runtime): Connection<T> {
 export function Pipe<T = any>(duplex = true): [Connection<T>, Connection<T>] {
   const runtime = currentRuntime();
   const holder = callerId() ?? `@${runtime.site}`;
-  const copies: [string, string] = [nanoid(), nanoid()];
+  const copies: [string, string] = [newId(), newId()];
   const { id, counts } = startServer('pipe', 0, { holder, copies });
   const both = duplex !== false;
   return [

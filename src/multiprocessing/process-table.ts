@@ -6,7 +6,7 @@
  * terminated parent's children); a daemon child is terminated when its parent ends, and a live
  * child hears that its parent is gone.
  */
-import { nanoid } from 'nanoid';
+import { newId } from '../id.js';
 import type { Locator } from '../define.js';
 import { checkCloneable } from '../handles.js';
 import type { Host, HostEnd } from '../hosts/host.js';
@@ -106,7 +106,7 @@ export class ProcessTable {
     let resolve!: (code: number) => void;
     const exitcode = new Promise<number>((r) => (resolve = r));
     const pid = request.pid === undefined ? this.allocatePid() : this.adoptPid(request.pid);
-    const id = request.id ?? nanoid();
+    const id = request.id ?? newId();
     const proc: Live = { id, pid, name: request.name, daemon: request.daemon, parentId: request.parentId, request, launched: false, host: undefined, code: null, signal: null, exitcode, resolve, mailbox: undefined };
     this.live.set(proc.id, proc);
     this.system.registerExternal(proc.id, proc.name, request.supervisor ?? null, {

@@ -6,7 +6,7 @@
  */
 import { findExport, isTask, knownExport, moduleOfFrame, taskModule, type Locator } from '../define.js';
 import { RuntimeError, ValueError } from '../errors.js';
-import { nanoid } from 'nanoid';
+import { newId } from '../id.js';
 import { checkCloneable, prepareHandles } from '../handles.js';
 import { currentHost } from '../hosts/current.js';
 import { mainSystem } from '../default-system.js';
@@ -136,7 +136,7 @@ export class Process {
     const raw = subclass ? [subclassState(this)] : [...own.args, ...(own.kwargs ? [own.kwargs] : [])];
     const handles = checkCloneable(raw, 'Process args');
     const daemon = own.daemon;
-    const id = nanoid();
+    const id = newId();
     own.id = id;
     own.state = 'started';
     identity().children.add(this);

@@ -6,6 +6,7 @@
  * (`Runtime.sendItem`: consecutive ones merge into one message, never overtaking another).
  */
 import { nanoid } from 'nanoid';
+import { newId } from '../id.js';
 import { claim, peekClaim } from '../../actors/queue-server/claims.js';
 import { QUEUE_SERVERS } from '../../actors/queue-server/extension.js';
 import { COUNT_WORDS, PUTTERS, SIZE, type Delivery, type QueueKind, type ServerConfig, type ToServer } from '../../actors/queue-server/protocol.js';
@@ -192,7 +193,7 @@ export function startServer(kind: QueueKind, maxsize: number, pipe?: ServerConfi
   const counts = new SharedArrayBuffer(COUNT_WORDS * 4);
   const config: ServerConfig = { kind, maxsize, counts, pipe };
   if (!inWorker()) return { id: mainSystem().extension(QUEUE_SERVERS).start(config), counts };
-  const id = nanoid();
+  const id = newId();
   extensionCall(QUEUE_SERVERS, 'create', [id, config]).catch(() => {});
   return { id, counts };
 }

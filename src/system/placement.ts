@@ -5,7 +5,7 @@
  * name fails with NameTakenError at once); a child spawned with ctx.spawn is linked to its parent
  * and owned by it.
  */
-import { nanoid } from 'nanoid';
+import { newId } from '../id.js';
 import { describe as showValue } from '../describe.js';
 import { asDefinition, describe, isDefinition, locate, type Definition, type Locator } from '../define.js';
 import { NameTakenError, RuntimeError, ValueError } from '../errors.js';
@@ -112,7 +112,7 @@ export class Placement {
   }
 
   /** Reserves the id and name, runs `start`, then links the child to its parent. */
-  private place(label: string, options: SpawnOptions, parent: string | null, trapExit: boolean, start: (entry: Entry) => Promise<void> | undefined, id: string = nanoid()): Promise<ActorRef> {
+  private place(label: string, options: SpawnOptions, parent: string | null, trapExit: boolean, start: (entry: Entry) => Promise<void> | undefined, id: string = newId()): Promise<ActorRef> {
     const system = this.system;
     if (system.closed) return Promise.reject(new RuntimeError(`system ${system.name} has shut down; create a new one to spawn actors`));
     const name = options.name;

@@ -5,14 +5,14 @@
  */
 import { describe } from '../describe.js';
 import { NoProcError, TimeoutError, ValueError } from '../errors.js';
-import { RUNTIME } from '../ref.js';
+import { Ref } from '../ref.js';
 import { inject, killHost as endHost, type Fault } from '../system/faults.js';
 import { SystemImpl } from '../system/system.js';
 import type { ActorRef, ExitReason, Supervisor, SupervisorEvent, SupervisorCore } from '../types.js';
 
 function systemOf(ref: ActorRef, what: string): SystemImpl {
   if (typeof ref !== 'object' || ref === null) throw new ValueError(`${what}(ref) needs an ActorRef (got ${describe(ref)})`);
-  const system = (ref as unknown as { [RUNTIME]?: { system?: unknown } })[RUNTIME]?.system;
+  const system = Ref.runtimeOf(ref)?.system;
   if (!(system instanceof SystemImpl)) {
     throw new ValueError(`${what}(ref) needs an ActorRef obtained in the main thread (from spawn, supervise or system.get)`);
   }

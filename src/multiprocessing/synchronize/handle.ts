@@ -4,7 +4,7 @@
  * receiving thread rebuilds it through the constructor, which reads the data being revived
  * instead of its arguments.
  */
-import { nanoid } from 'nanoid';
+import { newId } from '../../id.js';
 import { trackAsyncIdentity } from '../../caller.js';
 import { registerHandle } from '../../handles.js';
 import { localManager } from './client.js';
@@ -35,7 +35,7 @@ export function revive<T>(data: HandleData, make: () => T): T {
 export function fresh(bytes: number): { id: string; sab: SharedArrayBuffer; mgr: string | undefined } {
   // who holds or waits is asked after awaits in actor handlers too (in-thread handles are not revived)
   trackAsyncIdentity();
-  return { id: nanoid(), sab: new SharedArrayBuffer(bytes), mgr: localManager() };
+  return { id: newId(), sab: new SharedArrayBuffer(bytes), mgr: localManager() };
 }
 
 /** Registers how a primitive kind is rebuilt on arrival. */
