@@ -56,6 +56,8 @@ export interface RestartOptions {
   samples?: number;
   /** pino level of the system logger, writing to a null sink (default 'info': every record built) */
   logLevel?: string;
+  /** unmeasured restarts first (default: 2000 in-host, 1 worker-death) */
+  warmup?: number;
 }
 
 /**
@@ -81,7 +83,7 @@ export async function measureRestart(kind: 'in-host' | 'worker-death', options: 
     let ref = row!.pid as ActorRef;
     const error = new Error('bench crash');
     const times: number[] = [];
-    const warmup = inHost ? 200 : 1;
+    const warmup = options.warmup ?? (inHost ? 2000 : 1);
     for (let i = 0; i < samples + warmup; i++) {
       if (!inHost) await fullStrength(system, 2);
       const restarted = nextRestart(sup);
