@@ -278,6 +278,7 @@ async function main(): Promise<void> {
   out(`- memory per actor: ${nodePeers.memoryMethod ?? 'n/a'}.\n`);
   out('- Process start→join, ask and Pipe round trips: each sample alternates with a sample of the raw postMessage round trip (5,000 round trips), and the row is held to that anchor, because the machine\'s speed drifts within a run (the round trip moved 27–45 µs within minutes here).\n');
   out('- Process start→join: mean of 200 sequential no-op processes per sample, after 2,000 unmeasured ones (the JIT settles only after ~2,000 starts; the anchor is measured warm too).\n');
+  out('- Queue put→get: 100k items per sample, after 3 unmeasured samples (the producer runs on either worker; the first 300k items ran at half speed while the JIT settled). Supervisor restart in main: median of 2,000 restarts after 2,000 unmeasured ones (the xstate anchor warms up on 10,000 actors).\n');
   out('- Lock acquisitions: two processes loop acquire/release on one Lock from a barrier to the last join (Python: the same script with fork).\n');
   out('- Messages into one actor, same thread: 1 M sends, then one drain; troupe and the bare mailbox run alternately in the same heap, sending the same messages from one allocation site, because with a million live messages the GC (V8 decides per process whether to allocate them straight into old space) moves both by up to 2.5x. The same in bursts of 1,000 (the code alone) is printed on stderr.\n');
   out('- tinypool/piscina tasks/s: 2 threads, all tasks submitted at once; round trip: one task at a time.\n');

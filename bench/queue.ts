@@ -10,7 +10,12 @@ import { pipeEcho, queueProducer } from './mp-targets.js';
 const ITEMS = 100_000;
 const ROUNDS = 10_000;
 
-/** items/s: Queue put→get, a producer Process → main (peer: Python Queue, SimpleQueue). */
+/**
+ * items/s: Queue put→get, a producer Process → main (peer: Python Queue, SimpleQueue). Three
+ * unmeasured samples first: the producer runs on either worker of the pool, and the first three
+ * samples (300k items) ran at 1.6-1.9 M items/s, the rest at 3.5-4.3 M, while the JIT of both
+ * workers and of main's reader settled.
+ */
 export async function queueThroughput(): Promise<number> {
   return measure(async () => {
     const q = new Queue<number | null>();
@@ -25,7 +30,7 @@ export async function queueThroughput(): Promise<number> {
     await producer.join();
     if (received !== ITEMS) throw new Error(`main got ${received} of ${ITEMS} items`);
     return (ITEMS - 1) / seconds;
-  });
+  }, { runs: 5, warmup: 3 });
 }
 
 /** One sample of µs per round trip: a Pipe between main and an echo Process (peer: Python Pipe ping-pong). */
