@@ -49,7 +49,7 @@ export class Ref<M = any> implements ActorRef<M> {
     const runtime = this.#runtime;
     let cell = this.#cell;
     if (cell === undefined || !cell.alive) this.#cell = cell = runtime.cells.get(this.id);
-    if (cell !== undefined) runtime.sendToCell(cell, msg);
+    if (cell !== undefined) runtime.sendToCell(cell, msg, runtime.currentSender());
     else runtime.sendAway(this.id, msg, runtime.currentSender(), options?.transfer);
   }
 

@@ -164,18 +164,14 @@ export abstract class Runtime {
 
   send(to: string, msg: unknown, sender: string | undefined, transfer?: readonly unknown[]): void {
     const cell = this.cells.get(to);
-    if (cell !== undefined) {
-      refusePrivate(msg);
-      cell.post(msg, sender);
-      return;
-    }
+    if (cell !== undefined) return this.sendToCell(cell, msg, sender);
     this.sendAway(to, msg, sender, transfer);
   }
 
-  /** `ref.send()` to a cell of this thread (the ref caches it). */
-  sendToCell(cell: Cell, msg: unknown): void {
+  /** A send to a cell of this thread (`ref.send()` finds it in the ref's cache). */
+  sendToCell(cell: Cell, msg: unknown, sender: string | undefined): void {
     refusePrivate(msg);
-    cell.post(msg, this.currentSender());
+    cell.post(msg, sender);
   }
 
   /** A send to an actor in another thread, or one that is gone. */
