@@ -70,6 +70,11 @@ export class Cell implements ActorContext {
     return this.phase !== Phase.Dead;
   }
 
+  /** Running, with nothing queued and no turn under way: a call into its state now is one more turn. */
+  get idle(): boolean {
+    return this.phase === Phase.Running && this.mailbox.size === 0 && !this.busy && !this.inTurn;
+  }
+
   // ---- lifecycle -------------------------------------------------------------------------------
 
   /** Runs init (maybe async); resolves once the actor takes messages, rejects if init threw. */

@@ -160,6 +160,11 @@ export abstract class Runtime {
     });
   }
 
+  /** Whether `id` is a cell of this thread that is idle (see Cell.idle). */
+  idle(id: string): boolean {
+    return this.cells.get(id)?.idle === true;
+  }
+
   // ---- messaging ------------------------------------------------------------------------------------
 
   send(to: string, msg: unknown, sender: string | undefined, transfer?: readonly unknown[]): void {

@@ -29,6 +29,21 @@ export class Deque {
     return out;
   }
 
+  /** The head item (the deque is not empty). */
+  shift(): unknown {
+    const a = this.a;
+    const x = a[this.h];
+    a[this.h++] = undefined;
+    if (this.h === a.length) {
+      a.length = 0;
+      this.h = 0;
+    } else if (this.h > 1024 && this.h * 2 > a.length) {
+      this.a = a.slice(this.h);
+      this.h = 0;
+    }
+    return x;
+  }
+
   unshiftAll(items: readonly unknown[]): void {
     if (items.length <= this.h) {
       this.h -= items.length;

@@ -12,7 +12,7 @@ import type { QueueState, ServerRegistry } from './queue-state.js';
 import { QueueServer } from './server.js';
 
 export class QueueServers implements SystemExtension, ServerRegistry {
-  readonly live = new Set<QueueState>();
+  readonly live = new Map<string, QueueState>();
   /** What every worker has published so far is delivered now (its puts reach their servers). */
   readonly readRings = (): void => {
     for (const host of this.system.hostList) host.fromWorker.pump();
@@ -33,7 +33,7 @@ export class QueueServers implements SystemExtension, ServerRegistry {
 
   hostEnded(host: Host): void {
     // runs inside the kernel's host-end handling: report, never throw into it
-    for (const q of this.live) {
+    for (const q of this.live.values()) {
       try {
         q.hostEnded(host.site);
       } catch (error) {

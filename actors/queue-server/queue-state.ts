@@ -16,7 +16,8 @@ export type Reply = (ok: boolean, value: unknown) => void;
 
 /** What every server of a system shares: the live set, and a way to read the workers' rings now. */
 export interface ServerRegistry {
-  readonly live: Set<QueueState>;
+  /** the live servers by id (main's own code reaches them directly: see src/multiprocessing/local-server.ts) */
+  readonly live: Map<string, QueueState>;
   readonly readRings: () => void;
 }
 
@@ -24,6 +25,8 @@ export interface Waiter {
   reply: Reply;
   key: string;
   poll: boolean;
+  /** a getter in main's own code: answered with the item itself, no batch (see getHere) */
+  here?: boolean;
   tag?: string;
   timer?: NodeJS.Timeout;
 }
@@ -54,6 +57,8 @@ export class QueueState {
   private readonly watched = new Set<string>();
   putters: Putter[] = [];
   joiners: Reply[] = [];
+  /** the server stopped: main's own code goes back to messages (which then find it gone) */
+  stopped = false;
 
   constructor(
     config: ServerConfig,
@@ -156,15 +161,27 @@ export class QueueState {
   /** Answers waiters of channel `c` while there are items (or EOF / shutdown to report). */
   serve(c: number): void {
     const channel = this.channels[c]!;
+    let handed = false;
     while (channel.waiters.length > 0) {
       const ready = channel.items.length > 0;
-      if (!ready && !this.finished(c)) return;
+      if (!ready && !this.finished(c)) break;
       const waiter = channel.waiters.shift()!;
       if (waiter.timer) clearTimeout(waiter.timer);
       if (waiter.poll) waiter.reply(true, true);
-      else if (ready) waiter.reply(true, this.deliver(c, waiter.key, this.share(channel)));
-      else waiter.reply(false, this.endError(c));
+      else if (!ready) waiter.reply(false, this.endError(c));
+      else if (waiter.here) {
+        waiter.reply(true, this.handOver(c));
+        handed = true;
+      } else waiter.reply(true, this.deliver(c, waiter.key, this.share(channel)));
     }
+    // a slot freed here admits parked putters (a consumer elsewhere says so with `taken`)
+    if (handed && this.putters.length > 0) this.admitPutters();
+  }
+
+  /** The head item of channel `c`, taken for a getter in main's own code (no batch: it is taken now). */
+  private handOver(c: number): unknown {
+    Atomics.sub(this.counts, SIZE + c, 1);
+    return this.channels[c]!.items.shift();
   }
 
   /** Fair share for the next waiting getter: the rest divided among the getters still waiting. */
@@ -195,15 +212,21 @@ export class QueueState {
     channel.waiters.push(waiter);
   }
 
-  /** Parks a getter of channel `c`, or answers it at once (an item, EOF/shutdown, or Empty). */
-  get(c: number, key: string, block: boolean, timeout: number | null, reply: Reply): void {
+  /**
+   * Parks a getter of channel `c`, or answers it at once (an item, EOF/shutdown, or Empty). A
+   * getter `here` (main's own code, which never dies alone) is answered with the item itself.
+   */
+  get(c: number, key: string, block: boolean, timeout: number | null, reply: Reply, here = false): void {
     const channel = this.channels[c]!;
     let max = MAX_BATCH;
     if (channel.items.length === 0 && this.reclaim(c)) max = Math.ceil(channel.items.length / 2);
-    if (channel.items.length > 0) reply(true, this.deliver(c, key, max));
-    else if (this.finished(c)) reply(false, this.endError(c));
+    if (channel.items.length > 0) {
+      if (!here) return reply(true, this.deliver(c, key, max));
+      reply(true, this.handOver(c));
+      if (this.putters.length > 0) this.admitPutters();
+    } else if (this.finished(c)) reply(false, this.endError(c));
     else if (!block) reply(false, new Empty('the queue is empty'));
-    else this.wait(c, { reply, key, poll: false }, timeout, () => reply(false, new Empty(`the queue stayed empty for ${timeout} ms`)));
+    else this.wait(c, { reply, key, poll: false, here }, timeout, () => reply(false, new Empty(`the queue stayed empty for ${timeout} ms`)));
   }
 
   /** Answers true once channel `c` has an item or is finished; false after `timeout`. */
@@ -313,6 +336,7 @@ export class QueueState {
 
   /** The server is stopping: no wait may hang. */
   stop(): void {
+    this.stopped = true;
     // made only when someone waits: an error's stack costs more than the rest of a stop
     let error: NoProcError | undefined;
     const gone = (): NoProcError => (error ??= new NoProcError('the queue server stopped (its system shut down, or the queue was released)'));

@@ -18,9 +18,10 @@ export const QueueServer = defineActor<QueueState, ToServer>({
   /** `servers`: the system's live servers and its ring reader (the extension, by reference in main) */
   init: (ctx: ActorContext, config: ServerConfig, servers: ServerRegistry) => {
     const q = new QueueState(config, ctx, servers.readRings);
-    servers.live.add(q);
+    const id = ctx.self.id;
+    servers.live.set(id, q);
     ctx.signal.addEventListener('abort', () => {
-      servers.live.delete(q);
+      servers.live.delete(id);
       q.stop();
     });
     return q;

@@ -77,7 +77,7 @@ export class Connection<T = any> {
     }
     const flags = classify(obj, 'the object sent');
     Atomics.add(local.counts, SIZE + peer, 1);
-    local.runtime.sendItem(this.id, 'sendMany', this.end, obj, flags);
+    if (!local.inbox.putHere(peer, obj)) local.runtime.sendItem(this.id, 'sendMany', this.end, obj, flags);
   }
 
   /** Receives the next object; EOFError once every copy of the other end is closed and all is read. */
@@ -184,7 +184,7 @@ export class Connection<T = any> {
     return local;
   }
 
-  private getMessage(local: Local): ToServer {
+  private getMessage(local: Local): Extract<ToServer, { type: 'get' }> {
     return { type: 'get', channel: this.end, block: true, timeout: null, site: local.runtime.site };
   }
 }

@@ -14,6 +14,8 @@ import { mainSystem } from '../default-system.js';
 import { ValueError } from '../errors.js';
 import { extensionCall, inWorker } from '../kernel-call.js';
 import type { Runtime } from '../runtime.js';
+import type { QueueState } from '../../actors/queue-server/queue-state.js';
+import { serverHere } from './server-here.js';
 import { describe } from '../describe.js';
 
 /** How put()/get() wait: `block: false` never waits; `timeout` in ms (null waits forever). */
@@ -22,6 +24,12 @@ export interface BlockingOptions {
   /** ms; null/undefined waits forever */
   timeout?: number | null;
 }
+
+/** A get, as the handles send it. */
+type GetMessage = Extract<ToServer, { type: 'get' }>;
+
+/** Whom the server knows a getter in main's own code by (it never goes down). */
+const HERE = '@here';
 
 /** Marks "no item" in the local batch (items themselves may be undefined). */
 export const NONE: unique symbol = Symbol('troupe.none');
@@ -95,6 +103,10 @@ interface LocalBatch {
  */
 export class Inbox {
   private batches: LocalBatch[] = [];
+  /** the server's state when it runs beside this handle (main), see server-here.ts */
+  private near: QueueState | undefined;
+  /** this handle is in a worker: its server is never beside it */
+  private readonly far: boolean;
 
   constructor(
     private readonly runtime: Runtime,
@@ -102,7 +114,25 @@ export class Inbox {
     private readonly counts: Int32Array,
     private readonly channel: number,
     private readonly bounded: boolean,
-  ) {}
+  ) {
+    this.far = inWorker();
+  }
+
+  private here(): QueueState | undefined {
+    const near = this.near;
+    if (near !== undefined && !near.stopped) return near;
+    if (this.far || near !== undefined) return undefined;
+    return (this.near = serverHere(this.runtime, this.id));
+  }
+
+  /** Puts `item` into channel `c` now if the server runs beside this handle with nothing queued. */
+  putHere(c: number, item: unknown): boolean {
+    if (this.far) return false;
+    const server = this.here();
+    if (server === undefined || !this.runtime.idle(this.id)) return false;
+    server.put(c, [item]);
+    return true;
+  }
 
   /** The next item of the local batches without taking it, or NONE. */
   peek(): unknown {
@@ -139,10 +169,19 @@ export class Inbox {
   }
 
   /**
-   * Takes the next item once the local batches are used up (the caller's take() found none):
-   * asks the server for a batch until one holds an item not taken meanwhile.
+   * Takes the next item once the local batches are used up (the caller's take() found none): from
+   * the server beside this handle when main's own code asks (server-here.ts), else by message.
    */
-  async receive(msg: ToServer): Promise<unknown> {
+  receive(msg: GetMessage): Promise<unknown> {
+    const server = this.far ? undefined : this.here();
+    if (server !== undefined && this.runtime.currentSender() === undefined && ((msg.block && msg.timeout === null) || this.runtime.idle(this.id))) {
+      return new Promise((resolve, reject) => server.get(this.channel, HERE, msg.block, msg.timeout, (ok, value) => (ok ? resolve(value) : reject(value)), true));
+    }
+    return this.fetch(msg);
+  }
+
+  /** receive() by message: asks the server for a batch until one holds an item not taken meanwhile. */
+  private async fetch(msg: GetMessage): Promise<unknown> {
     for (;;) {
       const delivery = (await this.ask(msg)) as Delivery;
       this.batches.push({

@@ -84,7 +84,7 @@ export abstract class QueueHandle {
     if (this.maxsize <= 0) Atomics.add(counts, SIZE, 1);
     // UNFINISHED is counted by the server as the item arrives: a producer killed before its item
     // left the thread leaves no unfinished task behind for join() to wait on forever
-    local.runtime.sendItem(this.id, 'putMany', undefined, item, flags);
+    if (!local.inbox.putHere(0, item)) local.runtime.sendItem(this.id, 'putMany', undefined, item, flags);
     return RESOLVED;
   }
 
