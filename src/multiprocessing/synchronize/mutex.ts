@@ -35,6 +35,10 @@ export async function holding<R>(acquire: () => Promise<unknown>, token: () => T
   }
 }
 
+function unlocked(): ValueError {
+  return new ValueError('release() of an unlocked Lock: acquire() it first (each acquire() is matched by one release())');
+}
+
 /** What Lock and RLock share: the state word, the fast paths, and the manager's slow path. */
 export abstract class Mutex {
   readonly __troupe: string;
@@ -90,8 +94,10 @@ export abstract class Mutex {
     const words = this.#words;
     if (Atomics.compareExchange(words, LOCK.STATE, 0, me.token << SHIFT) === 0) {
       if (this.#recursive) Atomics.store(words, LOCK.COUNT, 1);
+      // plain reads: only a holder writes these words, and every earlier holder's writes happened
+      // before the release our compare-exchange saw (an Atomics call each would double the loop)
       if (words[LOCK.ABANDONED] !== 0) Atomics.store(words, LOCK.ABANDONED, 0);
-      if (Atomics.load(words, LOCK.NAME_TOKEN) !== me.token) writeName(words, this.#bytes, me.token, me.bytes);
+      if (words[LOCK.NAME_TOKEN] !== me.token) writeName(words, this.#bytes, me.token, me.bytes);
       return true;
     }
     if (this.#recursive && this[MINE](me.token)) {
@@ -177,21 +183,25 @@ export abstract class Mutex {
         return;
       }
     }
-    if (!isHeld(Atomics.load(words, LOCK.STATE))) throw new ValueError('release() of an unlocked Lock: acquire() it first (each acquire() is matched by one release())');
+    // a plain read: the caller's acquire happened before it; a stale value only fails the
+    // compare-exchange below, which returns the current one
+    let state = words[LOCK.STATE]!;
+    if (!isHeld(state)) throw unlocked();
     publish();
     if (this.#recursive) Atomics.store(words, LOCK.COUNT, 0);
     for (;;) {
-      const state = Atomics.load(words, LOCK.STATE);
-      if (!isHeld(state)) throw new ValueError('release() of an unlocked Lock: acquire() it first (each acquire() is matched by one release())');
-      if ((state & C) === 0) {
-        if (Atomics.compareExchange(words, LOCK.STATE, state, 0) === state) {
-          if (Atomics.load(words, LOCK.PARK) !== 0 && Atomics.compareExchange(words, LOCK.WAKE, 0, 1) === 0) Atomics.notify(words, LOCK.WAKE, 1);
-          return;
-        }
-      } else if (Atomics.compareExchange(words, LOCK.STATE, state, state | H) === state) {
-        managerSend(this.mgr, { type: 'lock.release', id: this.id });
-        return;
+      // a failed compare-exchange returns what the word holds now: no second load
+      const next = (state & C) === 0 ? 0 : state | H;
+      const seen = Atomics.compareExchange(words, LOCK.STATE, state, next);
+      if (seen !== state) {
+        state = seen;
+        if (!isHeld(state)) throw unlocked();
+        continue;
       }
+      if (next === 0) {
+        if (Atomics.load(words, LOCK.PARK) !== 0 && Atomics.compareExchange(words, LOCK.WAKE, 0, 1) === 0) Atomics.notify(words, LOCK.WAKE, 1);
+      } else managerSend(this.mgr, { type: 'lock.release', id: this.id });
+      return;
     }
   }
 
