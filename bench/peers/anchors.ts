@@ -70,26 +70,57 @@ export async function withRoundTrip(fn: () => Promise<number>, n: number, option
   }
 }
 
-/** msgs/s: main posts `n` small messages to a worker as arrays of 64, until the worker counted them. */
-export function mainToWorkerBatched64(n = 200_000): Promise<number> {
-  return withWorker('counter.mjs', (worker) =>
-    measure(
-      async () => {
-        worker.postMessage({ cmd: 'expect', n });
-        await nextMessage(worker);
-        const done = nextMessage(worker);
-        const t0 = performance.now();
-        for (let i = 0; i < n; i += 64) {
-          const batch = new Array(Math.min(64, n - i));
-          for (let j = 0; j < batch.length; j++) batch[j] = { type: 'ping', i: i + j };
-          worker.postMessage(batch);
-        }
-        await done;
-        return n / ((performance.now() - t0) / 1e3);
-      },
-      { runs: 5, warmup: 1 },
-    ),
-  );
+/** Raw postMessage main → a counting worker in batches of 64, kept open so a row can sample it alongside its own. */
+export interface Batched64 {
+  /** msgs/s: main posts `n` small messages as arrays of 64, until the worker counted them */
+  sample(n?: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function openBatched64(): Promise<Batched64> {
+  const worker = new Worker(workerFile('counter.mjs'), { execArgv: [] });
+  await once(worker, 'online');
+  return {
+    sample: async (n = 200_000) => {
+      worker.postMessage({ cmd: 'expect', n });
+      await nextMessage(worker);
+      const done = nextMessage(worker);
+      const t0 = performance.now();
+      for (let i = 0; i < n; i += 64) {
+        const batch = new Array(Math.min(64, n - i));
+        for (let j = 0; j < batch.length; j++) batch[j] = { type: 'ping', i: i + j };
+        worker.postMessage(batch);
+      }
+      await done;
+      return n / ((performance.now() - t0) / 1e3);
+    },
+    close: async () => {
+      await worker.terminate();
+    },
+  };
+}
+
+/** msgs/s of raw postMessage main → worker in batches of 64 (the median of 5 samples). */
+export async function mainToWorkerBatched64(n = 200_000): Promise<number> {
+  const batched = await openBatched64();
+  try {
+    return await measure(() => batched.sample(n), { runs: 5, warmup: 1 });
+  } finally {
+    await batched.close();
+  }
+}
+
+/**
+ * Samples `fn` and raw postMessage main → worker in batches of 64 (`n` messages) in turn, as
+ * withRoundTrip does for round trips. Both medians.
+ */
+export async function withBatched64(fn: () => Promise<number>, n: number, options?: MeasureOptions): Promise<{ value: number; anchor: number }> {
+  const batched = await openBatched64();
+  try {
+    return await measureAlongside(fn, () => batched.sample(n), options);
+  } finally {
+    await batched.close();
+  }
 }
 
 /** ns per acquire+release of a raw compare-exchange lock on a SharedArrayBuffer word, in a worker. */
