@@ -93,6 +93,21 @@ export abstract class Runtime {
     queueMicrotask(this.runReady);
   }
 
+  /**
+   * Runs `deliver` (which hands messages to cells), then the turns it made ready, at once: a batch
+   * that arrived from another thread is handled in the callback that brought it, as the microtask
+   * right after it would, without queueing one.
+   */
+  deliverNow<A>(deliver: (arg: A) => void, arg: A): void {
+    if (this.draining) return deliver(arg);
+    this.draining = true;
+    try {
+      deliver(arg);
+    } finally {
+      this.runReady();
+    }
+  }
+
   private readonly runReady = (): void => {
     let budget = TURN_BUDGET;
     while (this.readyHead < this.readyCells.length) {

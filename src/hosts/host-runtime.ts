@@ -16,7 +16,7 @@ import { checkCloneable, HAS_HANDLES, NOT_JSON, reviveHandles } from '../handles
 import { Runtime, noProcReply } from '../runtime.js';
 import type { ActorDefinition, ActorRef, ExitReason, SpawnOptions, System } from '../types.js';
 import { RingWriter } from '../transport/ring-writer.js';
-import { envelopeRecord, readBatch, ITEM_AGAIN_HEAD, itemRecord, replyRecord, replyRecordHead, reviveReason, sameHeader, serializeReason, type ItemHeader } from '../wire.js';
+import { envelopeRecord, readBatch, type WireBatch, ITEM_AGAIN_HEAD, itemRecord, replyRecord, replyRecordHead, reviveReason, sameHeader, serializeReason, type ItemHeader } from '../wire.js';
 import { Loader } from './loader.js';
 import { ANSWERS } from './host.js';
 import { unreachable, type FromHost, type HostTask, type RunRequest, type SpawnRequest, type ToHost, type ToHostWire } from './protocol.js';
@@ -245,12 +245,14 @@ export class HostRuntime extends Runtime {
 
   // ---- control messages -----------------------------------------------------------------------
 
+  private readonly readBatch = (batch: WireBatch): void => readBatch(batch, this);
+
   private onMessage(message: ToHost): void {
     // a host busy with a stream of messages is alive even if its timers lag
     if (this.beats) Atomics.add(this.beats, HEARTBEAT_SLOT, 1);
     switch (message.t) {
       case 'envelopes':
-        return readBatch(message.batch, this);
+        return this.deliverNow(this.readBatch, message.batch);
       case 'replies':
         for (const reply of message.batch) this.receiveReply(reply);
         return;
