@@ -16,7 +16,7 @@ export type Reply = (ok: boolean, value: unknown) => void;
 
 /** What every server of a system shares: the live set, and a way to read the workers' rings now. */
 export interface ServerRegistry {
-  /** the live servers by id (main's own code reaches them directly: see src/multiprocessing/local-server.ts) */
+  /** the live servers by id (main's own code reaches them directly: see src/multiprocessing/server-here.ts) */
   readonly live: Map<string, QueueState>;
   readonly readRings: () => void;
 }
@@ -25,7 +25,7 @@ export interface Waiter {
   reply: Reply;
   key: string;
   poll: boolean;
-  /** a getter in main's own code: answered with the item itself, no batch (see getHere) */
+  /** a getter in main's own code: answered with the item itself, no batch (see get) */
   here?: boolean;
   tag?: string;
   timer?: NodeJS.Timeout;

@@ -127,7 +127,6 @@ export class Inbox {
 
   /** Puts `item` into channel `c` now if the server runs beside this handle with nothing queued. */
   putHere(c: number, item: unknown): boolean {
-    if (this.far) return false;
     const server = this.here();
     if (server === undefined || !this.runtime.idle(this.id)) return false;
     server.put(c, [item]);
@@ -173,7 +172,7 @@ export class Inbox {
    * the server beside this handle when main's own code asks (server-here.ts), else by message.
    */
   receive(msg: GetMessage): Promise<unknown> {
-    const server = this.far ? undefined : this.here();
+    const server = this.here();
     if (server !== undefined && this.runtime.currentSender() === undefined && ((msg.block && msg.timeout === null) || this.runtime.idle(this.id))) {
       return new Promise((resolve, reject) => server.get(this.channel, HERE, msg.block, msg.timeout, (ok, value) => (ok ? resolve(value) : reject(value)), true));
     }
