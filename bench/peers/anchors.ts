@@ -15,9 +15,14 @@ function nextMessage<T>(worker: Worker): Promise<T> {
   return once(worker, 'message').then(([message]) => message as T);
 }
 
-async function withWorker<T>(name: string, fn: (worker: Worker) => Promise<T>): Promise<T> {
+async function startWorker(name: string): Promise<Worker> {
   const worker = new Worker(workerFile(name), { execArgv: [] });
   await once(worker, 'online');
+  return worker;
+}
+
+async function withWorker<T>(name: string, fn: (worker: Worker) => Promise<T>): Promise<T> {
+  const worker = await startWorker(name);
   try {
     return await fn(worker);
   } finally {
@@ -25,16 +30,28 @@ async function withWorker<T>(name: string, fn: (worker: Worker) => Promise<T>): 
   }
 }
 
-/** A raw postMessage round trip main ↔ an echo worker, kept open so rows can sample it alongside theirs. */
-export interface RoundTrip {
-  /** µs per round trip over `n` sequential round trips */
+/** An anchor kept open (its worker up), so a row can sample it alongside its own samples. */
+export interface OpenAnchor {
   sample(n?: number): Promise<number>;
   close(): Promise<void>;
 }
 
-export async function openRoundTrip(): Promise<RoundTrip> {
-  const worker = new Worker(workerFile('echo.mjs'), { execArgv: [] });
-  await once(worker, 'online');
+/**
+ * Samples `fn` and `anchor` (`n` operations a sample) in turn, then closes the anchor: the
+ * machine's speed drifts within a run (the round trip moved 27–45 µs within minutes on a 2-core
+ * VM), so a row is compared with an anchor measured alongside it. Both medians.
+ */
+async function alongside(anchor: OpenAnchor, fn: () => Promise<number>, n: number, options?: MeasureOptions): Promise<{ value: number; anchor: number }> {
+  try {
+    return await measureAlongside(fn, () => anchor.sample(n), options);
+  } finally {
+    await anchor.close();
+  }
+}
+
+/** A raw postMessage round trip main ↔ an echo worker: µs per round trip over `n` sequential ones. */
+export async function openRoundTrip(): Promise<OpenAnchor> {
+  const worker = await startWorker('echo.mjs');
   return {
     sample: (n = 5_000) =>
       new Promise<number>((resolve, reject) => {
@@ -50,36 +67,18 @@ export async function openRoundTrip(): Promise<RoundTrip> {
         worker.once('error', reject);
         worker.postMessage(0);
       }),
-    close: async () => {
-      await worker.terminate();
-    },
+    close: () => worker.terminate().then(() => undefined),
   };
 }
 
-/**
- * Samples `fn` and a raw postMessage round trip (µs over `n` round trips) in turn: the machine's
- * speed drifts within a run (the round trip moved 27–45 µs within minutes on a 2-core VM), so a
- * row held to the round trip is compared with one measured alongside it. Both medians.
- */
+/** `fn` sampled alongside a raw postMessage round trip of `n` round trips (see alongside). */
 export async function withRoundTrip(fn: () => Promise<number>, n: number, options?: MeasureOptions): Promise<{ value: number; anchor: number }> {
-  const roundTrip = await openRoundTrip();
-  try {
-    return await measureAlongside(fn, () => roundTrip.sample(n), options);
-  } finally {
-    await roundTrip.close();
-  }
+  return alongside(await openRoundTrip(), fn, n, options);
 }
 
-/** Raw postMessage main → a counting worker in batches of 64, kept open so a row can sample it alongside its own. */
-export interface Batched64 {
-  /** msgs/s: main posts `n` small messages as arrays of 64, until the worker counted them */
-  sample(n?: number): Promise<number>;
-  close(): Promise<void>;
-}
-
-export async function openBatched64(): Promise<Batched64> {
-  const worker = new Worker(workerFile('counter.mjs'), { execArgv: [] });
-  await once(worker, 'online');
+/** Raw postMessage main → a counting worker: msgs/s of `n` small messages posted as arrays of 64. */
+export async function openBatched64(): Promise<OpenAnchor> {
+  const worker = await startWorker('counter.mjs');
   return {
     sample: async (n = 200_000) => {
       worker.postMessage({ cmd: 'expect', n });
@@ -94,9 +93,7 @@ export async function openBatched64(): Promise<Batched64> {
       await done;
       return n / ((performance.now() - t0) / 1e3);
     },
-    close: async () => {
-      await worker.terminate();
-    },
+    close: () => worker.terminate().then(() => undefined),
   };
 }
 
@@ -110,17 +107,9 @@ export async function mainToWorkerBatched64(n = 200_000): Promise<number> {
   }
 }
 
-/**
- * Samples `fn` and raw postMessage main → worker in batches of 64 (`n` messages) in turn, as
- * withRoundTrip does for round trips. Both medians.
- */
+/** `fn` sampled alongside raw postMessage main → worker in batches of 64, `n` messages a sample. */
 export async function withBatched64(fn: () => Promise<number>, n: number, options?: MeasureOptions): Promise<{ value: number; anchor: number }> {
-  const batched = await openBatched64();
-  try {
-    return await measureAlongside(fn, () => batched.sample(n), options);
-  } finally {
-    await batched.close();
-  }
+  return alongside(await openBatched64(), fn, n, options);
 }
 
 /** ns per acquire+release of a raw compare-exchange lock on a SharedArrayBuffer word, in a worker. */
