@@ -45,6 +45,8 @@ export interface HostPoolOptions {
   hosts?: number;
   system: string;
   watchdog: number;
+  /** µs a host waits awake for main's next message in a quick exchange (busy-wait.ts) */
+  spin: number;
   logLevel: string;
   events: HostEvents;
   /** a site number unique in the process, for each new host */
@@ -197,8 +199,8 @@ export class HostPool {
     const { port1, port2 } = new MessageChannel();
     const side = new MessageChannel();
     const ring = createRing(RING_BYTES);
-    // [heartbeat, modules loading, blocking-call answers]
-    const watch = new SharedArrayBuffer(12);
+    // [heartbeat, modules loading, blocking-call answers, posts]
+    const watch = new SharedArrayBuffer(16);
     const host = new Host(site, mode, port1, new Int32Array(watch), new RingReader(ring, side.port1));
     host.detached = own;
     this.all.set(site, host);
@@ -212,6 +214,7 @@ export class HostPool {
       mode,
       watch,
       logLevel: this.options.logLevel,
+      spin: this.options.spin,
       run,
       ...this.options.boot(),
     };

@@ -18,7 +18,8 @@ import type { ActorDefinition, ActorRef, ExitReason, SpawnOptions, System } from
 import { RingWriter } from '../transport/ring-writer.js';
 import { envelopeRecord, readBatch, type WireBatch, ITEM_AGAIN_HEAD, itemRecord, replyRecord, replyRecordHead, reviveReason, sameHeader, serializeReason, type ItemHeader } from '../wire.js';
 import { Loader } from './loader.js';
-import { ANSWERS } from './host.js';
+import { BusyWait } from './busy-wait.js';
+import { ANSWERS, POSTS } from './host.js';
 import { unreachable, type FromHost, type HostTask, type RunRequest, type SpawnRequest, type ToHost, type ToHostWire } from './protocol.js';
 import { WorkerSystem } from './worker-system.js';
 
@@ -51,6 +52,8 @@ export class HostRuntime extends Runtime {
   /** the extension whose task runs here now (exclusive hosts) */
   private running: string | undefined;
   private readonly view: HostView;
+  /** waits awake for main's next message while the exchange with main is quick */
+  private readonly busyWait: BusyWait<ToHostWire>;
 
   constructor(task: HostTask) {
     super();
@@ -68,6 +71,7 @@ export class HostRuntime extends Runtime {
     this.watchWords = new Int32Array(task.watch);
     this.beats = task.mode === 'shared' ? this.watchWords : undefined;
     this.loader = new Loader(this.beats);
+    this.busyWait = new BusyWait(this.port, this.watchWords, POSTS, task.spin, this.dispatch);
     const host = this;
     this.view = {
       site: this.site,
@@ -82,12 +86,7 @@ export class HostRuntime extends Runtime {
     const beats = this.beats;
     this.heartbeat = beats ? setInterval(() => Atomics.add(beats, HEARTBEAT_SLOT, 1), 20) : undefined;
     this.heartbeat?.unref();
-    this.port.on('message', (message: ToHostWire) => {
-      // a JSON batch: envelopes, then replies (wire.ts)
-      if (typeof message === 'string') return this.onMessage({ t: 'envelopes', batch: message });
-      if (Array.isArray(message)) return this.onMessage({ t: 'replies', batch: message });
-      this.onMessage(message);
-    });
+    this.port.on('message', (message: ToHostWire) => this.busyWait.received(message));
     this.port.on('close', () => this.close());
     this.post({ t: 'ready', threadId });
     if (this.hostTask.run) void this.run(this.hostTask.run);
@@ -124,6 +123,11 @@ export class HostRuntime extends Runtime {
   /** Says on whose behalf code outside actor handlers runs (an exclusive host's task). */
   actAs(id: string | undefined): void {
     this.defaultSender = id;
+  }
+
+  /** Immediates the host itself has queued (a task's leftover work is counted without them). */
+  get ownImmediates(): number {
+    return this.busyWait.waiting ? 1 : 0;
   }
 
   /** The extension whose task runs here now, if any. */
@@ -246,6 +250,13 @@ export class HostRuntime extends Runtime {
   // ---- control messages -----------------------------------------------------------------------
 
   private readonly readBatch = (batch: WireBatch): void => readBatch(batch, this);
+
+  private readonly dispatch = (message: ToHostWire): void => {
+    // a JSON batch: envelopes, then replies (wire.ts)
+    if (typeof message === 'string') return this.onMessage({ t: 'envelopes', batch: message });
+    if (Array.isArray(message)) return this.onMessage({ t: 'replies', batch: message });
+    this.onMessage(message);
+  };
 
   private onMessage(message: ToHost): void {
     // a host busy with a stream of messages is alive even if its timers lag
@@ -372,6 +383,7 @@ export class HostRuntime extends Runtime {
     this.closing = true;
     for (const cell of this.cells.values()) void cell.finish({ kind: 'shutdown' }, true);
     clearInterval(this.heartbeat);
+    this.busyWait.stop();
     if (this.pendingCount > 0) this.rejectAllPending(new RuntimeError('the host worker closed'));
     for (const call of this.calls.values()) call.reject(new RuntimeError('the host worker closed'));
     this.calls.clear();

@@ -16,6 +16,8 @@ export type HostMode = 'shared' | 'exclusive';
 
 /** watch word 2: bumped by main when it answered a blocking call */
 export const ANSWERS = 2;
+/** watch word 3: bumped by main after each post (a busy-waiting worker polls it: busy-wait.ts) */
+export const POSTS = 3;
 
 /** Why a host went away: it finished (exclusive), was closed, or died. */
 /** `error`: the uncaught exception that ended the worker, when it could say so. */
@@ -73,6 +75,7 @@ export class Host {
     if (!this.alive) return;
     if (this.names.length > 0) this.flushNames();
     this.port.postMessage(message, transfer as never);
+    Atomics.add(this.heartbeat, POSTS, 1);
   }
 
   /** Wakes the worker blocked in a synchronous call (its answer was just posted). */
@@ -109,6 +112,7 @@ export class Host {
     const changes = this.names;
     this.names = [];
     this.port.postMessage({ t: 'names', changes } satisfies ToHost);
+    Atomics.add(this.heartbeat, POSTS, 1);
   }
 
   /** Unsent envelopes are handed back when the host dies so asks among them can be answered. */

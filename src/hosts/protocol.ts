@@ -20,8 +20,10 @@ export interface HostTask {
   site: number;
   system: string;
   mode: 'shared' | 'exclusive';
-  /** [heartbeat, modules loading] for the watchdog, [answers] for blocking calls */
+  /** [heartbeat, modules loading] for the watchdog, [answers] for blocking calls, [posts] for the busy wait */
   watch: SharedArrayBuffer;
+  /** µs the host waits awake for main's next message in a quick exchange (busy-wait.ts; 0: never) */
+  spin: number;
   logLevel: string;
   /** host-side extension modules to import before taking work (paths from the package root) */
   extensions: string[];

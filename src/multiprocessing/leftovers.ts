@@ -12,6 +12,7 @@
 import { Socket, Server } from 'node:net';
 import { Socket as DatagramSocket } from 'node:dgram';
 import { ChildProcess } from 'node:child_process';
+import { currentHost } from '../hosts/current.js';
 
 /** How often a finished target's ref'd work is looked at again (ms). */
 const POLL_MS = 5;
@@ -34,9 +35,12 @@ function prototypes(): Array<{ proto: Unrefable; timer: 'Timeout' | 'Immediate' 
   ];
 }
 
+/** The worker's live resources by kind, less the host's own (its busy wait's immediate). */
 function counts(): Map<string, number> {
   const out = new Map<string, number>();
   for (const kind of process.getActiveResourcesInfo()) out.set(kind, (out.get(kind) ?? 0) + 1);
+  const own = currentHost()?.ownImmediates ?? 0;
+  if (own > 0) out.set('Immediate', (out.get('Immediate') ?? 0) - own);
   return out;
 }
 

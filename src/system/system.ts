@@ -12,6 +12,7 @@ import type { Envelope, ReplyEnvelope } from '../envelope.js';
 import { NoProcError, RuntimeError, serializeError, ValueError } from '../errors.js';
 import { extensionNamed, registeredExtensions, type ExtensionDef, type KernelOp, type SystemExtension } from '../extension.js';
 import { reviveHandles } from '../handles.js';
+import { DEFAULT_SPIN_US, MAX_SPIN_US } from '../hosts/busy-wait.js';
 import { HostPool, type Host, type HostEnd } from '../hosts/host-pool.js';
 import { Ref } from '../ref.js';
 import { noProcReply } from '../runtime.js';
@@ -137,6 +138,7 @@ export class SystemImpl extends EventEmitter implements System, Peer {
       hosts: this.options.hosts,
       system: this.name,
       watchdog: this.options.watchdog ?? 5000,
+      spin: this.options.spin ?? spinFromEnvironment(),
       logLevel: this.log.level,
       events: {
         message: (host, message) => this.hosts.message(host, message),
@@ -378,12 +380,29 @@ function registeredHostModules(): string[] {
   return out;
 }
 
+function validSpin(spin: unknown): spin is number {
+  return typeof spin === 'number' && spin >= 0 && spin <= MAX_SPIN_US;
+}
+
+/** The busy-wait window of a system created without `spin` (the default system too): TROUPE_SPIN_US, else the default. */
+function spinFromEnvironment(): number {
+  const text = process.env.TROUPE_SPIN_US;
+  if (text === undefined || text.trim() === '') return DEFAULT_SPIN_US;
+  const spin = Number(text);
+  if (!validSpin(spin)) throw new ValueError(`TROUPE_SPIN_US must be a number of µs from 0 (never) to ${MAX_SPIN_US} (got ${JSON.stringify(text)})`);
+  return spin;
+}
+
 /** Creates an independent actor system (its own pool of workers). */
 export async function createSystem(options: CreateSystemOptions = {}): Promise<System> {
-  if (typeof options !== 'object' || options === null) throw new ValueError('createSystem(options?) takes an object { hosts?, logger?, name?, watchdog?, cluster? }');
+  if (typeof options !== 'object' || options === null) throw new ValueError('createSystem(options?) takes an object { hosts?, logger?, name?, watchdog?, spin?, cluster? }');
   if (options.hosts !== undefined && (!Number.isInteger(options.hosts) || options.hosts < 1)) {
     throw new ValueError(`createSystem({ hosts }) must be a positive integer (got ${describe(options.hosts)})`);
   }
+  if (options.spin !== undefined && !validSpin(options.spin)) {
+    throw new ValueError(`createSystem({ spin }) must be a number of µs from 0 (never) to ${MAX_SPIN_US} (got ${describe(options.spin)})`);
+  }
+  if (options.spin === undefined) spinFromEnvironment(); // a bad TROUPE_SPIN_US fails here, not at the first spawn
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
     throw new ValueError(`createSystem({ name }) must be a non-empty string (got ${describe(options.name)})`);
   }
