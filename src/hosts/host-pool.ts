@@ -15,6 +15,7 @@ import { reviveError } from '../errors.js';
 import { createRing } from '../transport/ring-layout.js';
 import { RingReader } from '../transport/ring-reader.js';
 import { workerExecArgv, workerResourceLimits } from './exec-argv.js';
+import { freeSpinSlot, spinSlots } from './busy-wait.js';
 import { Host, type HostEnd, type HostMode } from './host.js';
 import type { FromHost, HostTask, RunRequest } from './protocol.js';
 
@@ -215,6 +216,7 @@ export class HostPool {
       watch,
       logLevel: this.options.logLevel,
       spin: this.options.spin,
+      spinSlots: spinSlots(),
       run,
       ...this.options.boot(),
     };
@@ -238,6 +240,7 @@ export class HostPool {
         cause = { kind: 'died', cause: `uncaught ${error.name}: ${error.message}`, exitCode: 1, error };
       }
       this.all.delete(site);
+      freeSpinSlot(site);
       if (mode === 'shared') this.shared.splice(this.shared.indexOf(host) >>> 0, 1);
       clearTimeout(host.linger);
       const idleAt = this.idle.indexOf(host);
