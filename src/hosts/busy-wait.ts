@@ -103,7 +103,7 @@ export class BusyWait<M> {
     if (this.stopped) return;
     const slot = this.claimSlot();
     if (slot < 0) {
-      // every core is busy or has a host waiting on it: sleep
+      // as many hosts as there are cores but one wait already: sleep
       this.idleSince = performance.now();
       return;
     }
@@ -124,7 +124,7 @@ export class BusyWait<M> {
       return;
     }
     this.seen = Atomics.load(posts, index);
-    // (the listener may have taken it meanwhile: then there is nothing here, and that is fine)
+    // (the listener may have taken it already, with the message before it: then nothing is here)
     for (let got = receiveMessageOnPort(this.port); got !== undefined; got = receiveMessageOnPort(this.port)) this.handle(got.message as M);
     this.idleSince = performance.now();
     this.schedule();
