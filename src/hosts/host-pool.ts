@@ -337,9 +337,9 @@ export class HostPool {
       const now = Date.now();
       for (const host of this.shared) {
         if (!host.alive || host.threadId < 0) continue;
-        const beat = Atomics.load(host.heartbeat, HEARTBEAT_SLOT);
+        const beat = Atomics.load(host.watch, HEARTBEAT_SLOT);
         // loading a module, or waiting for main to read its ring: blocked, but not stuck
-        if (beat !== host.lastBeat || Atomics.load(host.heartbeat, LOADING_SLOT) > 0 || host.fromWorker.writerWaiting) {
+        if (beat !== host.lastBeat || Atomics.load(host.watch, LOADING_SLOT) > 0 || host.fromWorker.writerWaiting) {
           host.lastBeat = beat;
           host.lastBeatAt = now;
         } else if (now - host.lastBeatAt > this.options.watchdog) {

@@ -1,9 +1,9 @@
 /**
  * Main's handle on one host worker: its control port and the outbox that batches envelopes and
- * replies toward it, the ring it reads everything the worker sends from, its heartbeat words
- * (read by the watchdog), and the name-table changes it has not been told yet (they go out before
- * anything else posted to it, so a host never sees a spawn or a message that depends on a name
- * before the name).
+ * replies toward it, the ring it reads everything the worker sends from, its watch words (the
+ * heartbeat the watchdog reads; the count of posts a waiting worker polls), and the name-table
+ * changes it has not been told yet (they go out before anything else posted to it, so a host
+ * never sees a spawn or a message that depends on a name before the name).
  */
 import type { ItemHeader } from '../wire.js';
 import type { MessagePort } from 'node:worker_threads';
@@ -27,7 +27,8 @@ export class Host {
   readonly site: number;
   readonly mode: HostMode;
   readonly port: MessagePort;
-  readonly heartbeat: Int32Array;
+  /** [heartbeat, modules loading] for the watchdog, [answers] for blocking calls, [posts] for the busy wait */
+  readonly watch: Int32Array;
   /** actors placed here (for least-loaded placement) */
   load = 0;
   alive = true;
@@ -59,11 +60,11 @@ export class Host {
   /** everything the worker sends, in the order it sent it */
   readonly fromWorker: RingReader;
 
-  constructor(site: number, mode: HostMode, port: MessagePort, heartbeat: Int32Array, fromWorker: RingReader) {
+  constructor(site: number, mode: HostMode, port: MessagePort, watch: Int32Array, fromWorker: RingReader) {
     this.site = site;
     this.mode = mode;
     this.port = port;
-    this.heartbeat = heartbeat;
+    this.watch = watch;
     this.fromWorker = fromWorker;
   }
 
@@ -74,14 +75,19 @@ export class Host {
   post(message: ToHostWire, transfer?: readonly unknown[]): void {
     if (!this.alive) return;
     if (this.names.length > 0) this.flushNames();
+    this.send(message, transfer);
+  }
+
+  /** Every post goes here: a worker waiting awake polls the count of them (busy-wait.ts). */
+  private send(message: ToHostWire, transfer?: readonly unknown[]): void {
     this.port.postMessage(message, transfer as never);
-    Atomics.add(this.heartbeat, POSTS, 1);
+    Atomics.add(this.watch, POSTS, 1);
   }
 
   /** Wakes the worker blocked in a synchronous call (its answer was just posted). */
   wakeBlocked(): void {
-    Atomics.add(this.heartbeat, ANSWERS, 1);
-    Atomics.notify(this.heartbeat, ANSWERS);
+    Atomics.add(this.watch, ANSWERS, 1);
+    Atomics.notify(this.watch, ANSWERS);
   }
 
   /** Queues an envelope; a burst goes out as one batch at the end of the current tick. */
@@ -111,8 +117,7 @@ export class Host {
     if (this.names.length === 0 || !this.alive) return;
     const changes = this.names;
     this.names = [];
-    this.port.postMessage({ t: 'names', changes } satisfies ToHost);
-    Atomics.add(this.heartbeat, POSTS, 1);
+    this.send({ t: 'names', changes } satisfies ToHost);
   }
 
   /** Unsent envelopes are handed back when the host dies so asks among them can be answered. */
