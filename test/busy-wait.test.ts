@@ -5,23 +5,32 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ValueError, type System } from 'troupe';
 import { createSystem } from 'troupe';
 import pino from 'pino';
-import { freeSpinSlot, spinSlots } from '../src/hosts/busy-wait.js';
+import { ALLOWED, FIRST_SLOT, SPENT } from '../src/hosts/busy-wait.js';
+import { freeSpinSlot, spinWords } from '../src/hosts/spin-governor.js';
 import { Counter } from './fixtures/actors.js';
 
 const WORKER = new URL('./fixtures/busy-wait-worker.ts', import.meta.url);
 
 type Answer = { i: number; via: 'poll' | 'listener' };
 
+/** Spin words as the governor keeps them (spin-governor.ts): [allowed, µs spent, ...slots]. */
+function spinWordsWith(slots: number[], allowed = 1): SharedArrayBuffer {
+  const words = new Int32Array(new SharedArrayBuffer(4 * (FIRST_SLOT + slots.length)));
+  words[ALLOWED] = allowed;
+  words.set(slots, FIRST_SLOT);
+  return words.buffer as SharedArrayBuffer;
+}
+
 /**
  * A busy-waiting worker on one end of a channel; `post` bumps the post counter as Host.post does.
- * It waits in one of `slots` (spinSlots), as site 7.
+ * It waits in a slot of `words`, as site 7.
  */
-async function busyWorker(windowUs: number, slots = new SharedArrayBuffer(4)): Promise<{ port: MessagePort; post(message: object, bump?: boolean): void; worker: Worker }> {
+async function busyWorker(windowUs: number, words = spinWordsWith([0])): Promise<{ port: MessagePort; post(message: object, bump?: boolean): void; worker: Worker }> {
   const posts = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
   // tsx's hooks first (as the host bootstrap does), then the TypeScript fixture
   const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(WORKER.href)}); })`;
-  const worker = new Worker(boot, { eval: true, workerData: { port: port2, posts: posts.buffer, windowUs, slots, site: 7 }, transferList: [port2] });
+  const worker = new Worker(boot, { eval: true, workerData: { port: port2, posts: posts.buffer, windowUs, words, site: 7 }, transferList: [port2] });
   await once(worker, 'online');
   const post = (message: object, bump = true): void => {
     port1.postMessage(message);
@@ -72,11 +81,10 @@ describe('a host worker waits awake for main in a quick exchange (src/hosts/busy
     expect(seen).toEqual(Array.from({ length: 5000 }, (_, j) => j));
   }, 60_000);
 
-  it('with a window of 0, or with every slot taken by other hosts, the worker never polls', async () => {
-    const taken = new SharedArrayBuffer(8);
-    new Int32Array(taken).fill(99); // two slots, both held by (other) site 99
-    for (const [windowUs, slots] of [[0, new SharedArrayBuffer(4)], [1000, taken]] as const) {
-      const { port, post, worker } = await busyWorker(windowUs, slots);
+  it('with a window of 0, with every slot taken, or with no core to spare, the worker never polls', async () => {
+    const taken = spinWordsWith([99, 99]); // both slots held by (other) site 99
+    for (const [windowUs, words] of [[0, spinWordsWith([0])], [1000, taken], [1000, spinWordsWith([0], 0)]] as const) {
+      const { port, post, worker } = await busyWorker(windowUs, words);
       const answers: Answer[] = [];
       for (let i = 0; i < 300; i++) {
         const next = nextAnswer(port);
@@ -86,29 +94,32 @@ describe('a host worker waits awake for main in a quick exchange (src/hosts/busy
       await once(worker, 'exit');
       expect(answers.every((a) => a.via === 'listener')).toBe(true);
       expect(answers.map((a) => a.i)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+      expect(new Int32Array(words)[SPENT]).toBe(0);
     }
-    expect([...new Int32Array(taken)]).toEqual([99, 99]);
+    expect([...new Int32Array(taken).subarray(FIRST_SLOT)]).toEqual([99, 99]);
   }, 60_000);
 
-  it('a waiting host gives its slot back; a host that ended has it freed by main', async () => {
-    const slots = new SharedArrayBuffer(4);
-    const { port, post, worker } = await busyWorker(1000, slots);
+  it('a waiting host gives its slot back and reports the time it spent; a host that ended has its slot freed by main', async () => {
+    const words = spinWordsWith([0]);
+    const { port, post, worker } = await busyWorker(1000, words);
     for (let i = 0; i < 200; i++) {
       const next = nextAnswer(port);
       post(i === 199 ? { i, last: true } : { i });
       await next;
     }
     await once(worker, 'exit');
-    expect(new Int32Array(slots)[0]).toBe(0);
+    expect(new Int32Array(words)[FIRST_SLOT]).toBe(0);
+    // the governor counts the time spent waiting as spare (it was given up at once)
+    expect(new Int32Array(words)[SPENT]).toBeGreaterThan(0);
     // a worker terminated while it waited leaves its site in the slot: main frees it at its end
-    const shared = new Int32Array(spinSlots());
-    if (shared.length > 0) {
+    const shared = new Int32Array(spinWords());
+    if (shared.length > FIRST_SLOT) {
       const site = 1_000_000 + process.pid;
-      expect(Atomics.compareExchange(shared, 0, 0, site)).toBe(0);
+      expect(Atomics.compareExchange(shared, FIRST_SLOT, 0, site)).toBe(0);
       freeSpinSlot(site + 1); // another host's end leaves it alone
-      expect(shared[0]).toBe(site);
+      expect(shared[FIRST_SLOT]).toBe(site);
       freeSpinSlot(site);
-      expect(shared[0]).toBe(0);
+      expect(shared[FIRST_SLOT]).toBe(0);
     }
   }, 60_000);
 });

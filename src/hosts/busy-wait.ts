@@ -10,11 +10,16 @@
  * receiveMessageOnPort, in the port's order; the port's listener stays, and whatever the poll
  * does not take arrives through it as before. The poll runs from setImmediate, after microtasks
  * and I/O, so it only ever replaces sleep. The trade is an Erlang scheduler's busy wait (+sbwt):
- * CPU for latency, at most one window per exchange. At most one host fewer than there are cores
- * waits at a time, process-wide (spinSlots), so main and the hosts at work keep their cores.
+ * CPU for latency, at most one window per exchange. A host waits only while main's governor
+ * (spin-governor.ts) sees a core to spare, and in one of its slots (one host fewer than there are
+ * cores waits at a time, process-wide), so main and the threads at work keep their cores.
  */
-import os from 'node:os';
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+
+/** The process's spin words (spin-governor.ts): whether a core is spare, µs spent waiting, then the slots. */
+export const ALLOWED = 0;
+export const SPENT = 1;
+export const FIRST_SLOT = 2;
 
 /** The default window (µs): a main thread's turnaround in an exchange fits in it with room to spare. */
 export const DEFAULT_SPIN_US = 50;
@@ -24,25 +29,6 @@ export const MAX_SPIN_US = 1000;
 /** How often the clock is read while polling (a shared-memory load costs far less). */
 const CLOCK_EVERY = 64;
 
-const SLOTS = Symbol.for('troupe.spinSlots');
-
-/**
- * Main: the process's slots for hosts waiting awake, one per core but one (with one core, none:
- * a waiting host could only take the core from the thread that would post to it). A slot holds
- * the site of the host waiting in it, or 0. Kept behind a globalThis slot: every system and every
- * copy of troupe in the process shares the cores.
- */
-export function spinSlots(): SharedArrayBuffer {
-  const slots = globalThis as unknown as Record<symbol, SharedArrayBuffer | undefined>;
-  return (slots[SLOTS] ??= new SharedArrayBuffer(4 * Math.max(0, os.availableParallelism() - 1)));
-}
-
-/** Main: a host ended; the slot it may hold is freed (a worker terminated while waiting cannot). */
-export function freeSpinSlot(site: number): void {
-  const slots = new Int32Array(spinSlots());
-  for (let i = 0; i < slots.length; i++) Atomics.compareExchange(slots, i, site, 0);
-}
-
 /** `M`: what main posts on the port. */
 export class BusyWait<M> {
   private readonly port: MessagePort;
@@ -50,7 +36,7 @@ export class BusyWait<M> {
   private readonly index: number;
   private readonly windowMs: number;
   private readonly handle: (message: M) => void;
-  private readonly slots: Int32Array;
+  private readonly words: Int32Array;
   private readonly site: number;
   /** the post count when this worker last took what was posted */
   private seen = 0;
@@ -60,15 +46,15 @@ export class BusyWait<M> {
   private stopped = false;
 
   /**
-   * `posts[index]` is bumped by main after each post; `windowUs` 0 turns the wait off; `slots`
-   * (spinSlots) are claimed with this host's `site` (not 0) while it waits.
+   * `posts[index]` is bumped by main after each post; `windowUs` 0 turns the wait off; a slot of
+   * the spin words (spinWords) is claimed with this host's `site` (not 0) while it waits.
    */
-  constructor(port: MessagePort, posts: Int32Array, index: number, windowUs: number, slots: SharedArrayBuffer, site: number, handle: (message: M) => void) {
+  constructor(port: MessagePort, posts: Int32Array, index: number, windowUs: number, words: SharedArrayBuffer, site: number, handle: (message: M) => void) {
     this.port = port;
     this.posts = posts;
     this.index = index;
     this.windowMs = windowUs / 1000;
-    this.slots = new Int32Array(slots);
+    this.words = new Int32Array(words);
     this.site = site;
     this.handle = handle;
   }
@@ -101,14 +87,13 @@ export class BusyWait<M> {
   private readonly poll = (): void => {
     this.scheduled = false;
     if (this.stopped) return;
+    // no core to spare, or as many hosts as there are cores but one wait already: sleep
+    if (Atomics.load(this.words, ALLOWED) === 0) return;
     const slot = this.claimSlot();
-    if (slot < 0) {
-      // as many hosts as there are cores but one wait already: sleep
-      this.idleSince = performance.now();
-      return;
-    }
+    if (slot < 0) return;
     const { posts, index } = this;
-    const until = performance.now() + this.windowMs;
+    const from = performance.now();
+    const until = from + this.windowMs;
     let polls = 0;
     let came = true;
     while (Atomics.load(posts, index) === this.seen) {
@@ -117,12 +102,12 @@ export class BusyWait<M> {
         break;
       }
     }
-    Atomics.compareExchange(this.slots, slot, this.site, 0);
-    if (!came) {
-      // nothing came: sleep until the listener hears of the next message
-      this.idleSince = performance.now();
-      return;
-    }
+    Atomics.compareExchange(this.words, slot, this.site, 0);
+    Atomics.add(this.words, SPENT, Math.round((performance.now() - from) * 1000));
+    // Nothing came: sleep until the listener hears of the next message. That message is measured
+    // from when this host went idle, before the wait, so it does not count as quick: a host
+    // whose exchange got slower than a window stops waiting instead of failing every other time.
+    if (!came) return;
     this.seen = Atomics.load(posts, index);
     // (the listener may have taken it already, with the message before it: then nothing is here)
     for (let got = receiveMessageOnPort(this.port); got !== undefined; got = receiveMessageOnPort(this.port)) this.handle(got.message as M);
@@ -131,8 +116,8 @@ export class BusyWait<M> {
   };
 
   private claimSlot(): number {
-    const slots = this.slots;
-    for (let i = 0; i < slots.length; i++) if (Atomics.compareExchange(slots, i, 0, this.site) === 0) return i;
+    const words = this.words;
+    for (let i = FIRST_SLOT; i < words.length; i++) if (Atomics.compareExchange(words, i, 0, this.site) === 0) return i;
     return -1;
   }
 }

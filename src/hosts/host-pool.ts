@@ -15,8 +15,8 @@ import { reviveError } from '../errors.js';
 import { createRing } from '../transport/ring-layout.js';
 import { RingReader } from '../transport/ring-reader.js';
 import { workerExecArgv, workerResourceLimits } from './exec-argv.js';
-import { freeSpinSlot, spinSlots } from './busy-wait.js';
 import { Host, type HostEnd, type HostMode } from './host.js';
+import { freeSpinSlot, governSpin, spinWords } from './spin-governor.js';
 import type { FromHost, HostTask, RunRequest } from './protocol.js';
 
 export { Host, type HostEnd, type HostMode };
@@ -87,9 +87,12 @@ export class HostPool {
   /** hosts running on tinypool threads, and how many threads tinypool may have */
   private pooled = 0;
   private readonly maxThreads: number;
+  /** ends this pool's share in the busy-wait governor (spin-governor.ts) */
+  private readonly releaseSpin: () => void;
 
   constructor(options: HostPoolOptions) {
     this.options = options;
+    this.releaseSpin = governSpin();
     this.sharedCount = Math.max(1, options.hosts ?? os.availableParallelism());
     this.pool = new Tinypool({
       filename: workerEntry(),
@@ -216,7 +219,7 @@ export class HostPool {
       watch,
       logLevel: this.options.logLevel,
       spin: this.options.spin,
-      spinSlots: spinSlots(),
+      spinWords: spinWords(),
       run,
       ...this.options.boot(),
     };
@@ -353,6 +356,7 @@ export class HostPool {
 
   async destroy(): Promise<void> {
     this.closed = true;
+    this.releaseSpin();
     if (this.watchdog) clearInterval(this.watchdog);
     for (const host of this.all.values()) {
       clearTimeout(host.linger);

@@ -71,7 +71,7 @@ export class HostRuntime extends Runtime {
     this.watchWords = new Int32Array(task.watch);
     this.beats = task.mode === 'shared' ? this.watchWords : undefined;
     this.loader = new Loader(this.beats);
-    this.busyWait = new BusyWait(this.port, this.watchWords, POSTS, task.spin, task.spinSlots, task.site, this.dispatch);
+    this.busyWait = new BusyWait(this.port, this.watchWords, POSTS, task.spin, task.spinWords, task.site, this.dispatch);
     const host = this;
     this.view = {
       site: this.site,

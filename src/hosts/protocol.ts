@@ -24,8 +24,8 @@ export interface HostTask {
   watch: SharedArrayBuffer;
   /** µs the host waits awake for main's next message in a quick exchange (busy-wait.ts; 0: never) */
   spin: number;
-  /** the process's slots for hosts waiting awake (busy-wait.ts spinSlots) */
-  spinSlots: SharedArrayBuffer;
+  /** the process's spin words: whether a core is spare, and the slots of hosts waiting awake (spin-governor.ts) */
+  spinWords: SharedArrayBuffer;
   logLevel: string;
   /** host-side extension modules to import before taking work (paths from the package root) */
   extensions: string[];
