@@ -38,6 +38,7 @@ export class BusyWait<M> {
   private readonly handle: (message: M) => void;
   private readonly words: Int32Array;
   private readonly site: number;
+  private readonly expecting: () => boolean;
   /** the post count when this worker last took what was posted */
   private seen = 0;
   /** when this worker last had nothing left to do (performance.now()) */
@@ -47,15 +48,18 @@ export class BusyWait<M> {
 
   /**
    * `posts[index]` is bumped by main after each post; `windowUs` 0 turns the wait off; a slot of
-   * the spin words (spinWords) is claimed with this host's `site` (not 0) while it waits.
+   * the spin words (spinWords) is claimed with this host's `site` (not 0) while it waits;
+   * `expecting()` says whether the host has work that may be waiting on main (an exclusive host
+   * between tasks has none: the next task is no quick answer).
    */
-  constructor(port: MessagePort, posts: Int32Array, index: number, windowUs: number, words: SharedArrayBuffer, site: number, handle: (message: M) => void) {
+  constructor(port: MessagePort, posts: Int32Array, index: number, windowUs: number, words: SharedArrayBuffer, site: number, expecting: () => boolean, handle: (message: M) => void) {
     this.port = port;
     this.posts = posts;
     this.index = index;
     this.windowMs = windowUs / 1000;
     this.words = new Int32Array(words);
     this.site = site;
+    this.expecting = expecting;
     this.handle = handle;
   }
 
@@ -87,8 +91,9 @@ export class BusyWait<M> {
   private readonly poll = (): void => {
     this.scheduled = false;
     if (this.stopped) return;
-    // no core to spare, or as many hosts as there are cores but one wait already: sleep
-    if (Atomics.load(this.words, ALLOWED) === 0) return;
+    // nothing here waits on main, no core to spare, or as many hosts as there are cores but one
+    // wait already: sleep
+    if (!this.expecting() || Atomics.load(this.words, ALLOWED) === 0) return;
     const slot = this.claimSlot();
     if (slot < 0) return;
     const { posts, index } = this;

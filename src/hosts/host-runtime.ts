@@ -71,7 +71,8 @@ export class HostRuntime extends Runtime {
     this.watchWords = new Int32Array(task.watch);
     this.beats = task.mode === 'shared' ? this.watchWords : undefined;
     this.loader = new Loader(this.beats);
-    this.busyWait = new BusyWait(this.port, this.watchWords, POSTS, task.spin, task.spinWords, task.site, this.dispatch);
+    // a shared host's actors may await main at any time; an exclusive host's only while its task runs
+    this.busyWait = new BusyWait(this.port, this.watchWords, POSTS, task.spin, task.spinWords, task.site, () => this.mode === 'shared' || this.running !== undefined, this.dispatch);
     const host = this;
     this.view = {
       site: this.site,
