@@ -17,6 +17,7 @@ const SPARE_CORES = 0.4;
 interface CpuTimes {
   idle: number;
   total: number;
+  cores: number;
 }
 
 interface Governor {
@@ -29,13 +30,14 @@ interface Governor {
 const SLOT = Symbol.for('troupe.spinGovernor');
 
 function cpuTimes(): CpuTimes {
+  const cpus = os.cpus();
   let idle = 0;
   let total = 0;
-  for (const { times } of os.cpus()) {
+  for (const { times } of cpus) {
     idle += times.idle;
     total += times.user + times.nice + times.sys + times.idle + times.irq;
   }
-  return { idle, total };
+  return { idle, total, cores: cpus.length };
 }
 
 /**
@@ -91,8 +93,7 @@ function govern(g: Governor): void {
   if (total <= 0) return;
   const words = new Int32Array(g.words);
   const spentMs = Atomics.exchange(words, SPENT, 0) / 1000;
-  const cores = os.cpus().length;
-  const spare = ((now.idle - g.last.idle + spentMs) / total) * cores;
+  const spare = ((now.idle - g.last.idle + spentMs) / total) * now.cores;
   g.last = now;
   Atomics.store(words, ALLOWED, spare >= SPARE_CORES ? 1 : 0);
 }
