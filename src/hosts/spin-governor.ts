@@ -22,6 +22,7 @@ interface CpuTimes {
 
 interface Governor {
   readonly words: SharedArrayBuffer;
+  readonly view: Int32Array;
   pools: number;
   timer: NodeJS.Timeout | undefined;
   last: CpuTimes;
@@ -51,8 +52,9 @@ function governor(): Governor {
   let governor = slots[SLOT];
   if (governor === undefined) {
     const words = new SharedArrayBuffer(4 * (FIRST_SLOT + Math.max(0, os.availableParallelism() - 1)));
-    Atomics.store(new Int32Array(words), ALLOWED, 1);
-    governor = slots[SLOT] = { words, pools: 0, timer: undefined, last: cpuTimes() };
+    const view = new Int32Array(words);
+    Atomics.store(view, ALLOWED, 1);
+    governor = slots[SLOT] = { words, view, pools: 0, timer: undefined, last: cpuTimes() };
   }
   return governor;
 }
@@ -64,7 +66,7 @@ export function spinWords(): SharedArrayBuffer {
 
 /** A host ended: the slot it may hold is freed (a worker terminated while waiting cannot). */
 export function freeSpinSlot(site: number): void {
-  const words = new Int32Array(governor().words);
+  const words = governor().view;
   for (let i = FIRST_SLOT; i < words.length; i++) Atomics.compareExchange(words, i, site, 0);
 }
 
@@ -91,7 +93,7 @@ function govern(g: Governor): void {
   const now = cpuTimes();
   const total = now.total - g.last.total;
   if (total <= 0) return;
-  const words = new Int32Array(g.words);
+  const words = g.view;
   const spentMs = Atomics.exchange(words, SPENT, 0) / 1000;
   const spare = ((now.idle - g.last.idle + spentMs) / total) * now.cores;
   g.last = now;

@@ -380,6 +380,8 @@ function registeredHostModules(): string[] {
   return out;
 }
 
+const SPIN_RANGE = `a number of µs from 0 (never) to ${MAX_SPIN_US}`;
+
 function validSpin(spin: unknown): spin is number {
   return typeof spin === 'number' && spin >= 0 && spin <= MAX_SPIN_US;
 }
@@ -389,7 +391,7 @@ function spinFromEnvironment(): number {
   const text = process.env.TROUPE_SPIN_US;
   if (text === undefined || text.trim() === '') return DEFAULT_SPIN_US;
   const spin = Number(text);
-  if (!validSpin(spin)) throw new ValueError(`TROUPE_SPIN_US must be a number of µs from 0 (never) to ${MAX_SPIN_US} (got ${JSON.stringify(text)})`);
+  if (!validSpin(spin)) throw new ValueError(`TROUPE_SPIN_US must be ${SPIN_RANGE} (got ${JSON.stringify(text)})`);
   return spin;
 }
 
@@ -400,7 +402,7 @@ export async function createSystem(options: CreateSystemOptions = {}): Promise<S
     throw new ValueError(`createSystem({ hosts }) must be a positive integer (got ${describe(options.hosts)})`);
   }
   if (options.spin !== undefined && !validSpin(options.spin)) {
-    throw new ValueError(`createSystem({ spin }) must be a number of µs from 0 (never) to ${MAX_SPIN_US} (got ${describe(options.spin)})`);
+    throw new ValueError(`createSystem({ spin }) must be ${SPIN_RANGE} (got ${describe(options.spin)})`);
   }
   if (options.spin === undefined) spinFromEnvironment(); // a bad TROUPE_SPIN_US fails here, not at the first spawn
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
